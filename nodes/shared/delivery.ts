@@ -1,0 +1,208 @@
+import { createHash } from 'crypto';
+
+import {
+	CLAIM_EVENT_REFS,
+	isClaimEvent,
+	validateClaimEvent,
+	type ClaimEventRef,
+	type ValidationIssue,
+} from './schemas';
+import { verifySignature, type SignatureRejection } from './signature';
+
+/** Key of the delivery metadata that the trigger adds to each emitted event. */
+export const DELIVERY_METADATA_KEY = 'karla_delivery';
+
+export type NonClaimEventHandling = 'ignore' | 'emit';
+export type InvalidClaimHandling = 'emit' | 'reject';
+
+export interface DeliverySettings {
+	events: readonly ClaimEventRef[];
+	toleranceSeconds: number;
+	nonClaimEvents: NonClaimEventHandling;
+	invalidClaims: InvalidClaimHandling;
+}
+
+export interface DeliveryRequest {
+	signatureHeader: string | undefined;
+	rawBody: Buffer;
+	secrets: { current: string; previous?: string };
+	/** Time of receipt in milliseconds since the epoch. */
+	receivedAtMs: number;
+}
+
+/** Metadata the trigger adds under `karla_delivery`. */
+export interface DeliveryMetadata {
+	/** The signature's `t`, in Unix seconds. */
+	signature_timestamp: number;
+	received_at: string;
+	/** Which configured secret matched: `previous` means Karla still signs with the old one. */
+	matched_secret: 'current' | 'previous';
+	/** Stable across redeliveries of one event; see {@link buildDedupeKey}. */
+	dedupe_key: string;
+	body_sha256: string;
+	/** Karla's `ref`, or `claims/<event_name>` when only that is present. */
+	event_ref: string | null;
+	validation: { valid: boolean; issues: ValidationIssue[] };
+}
+
+export type DeliveryOutcome =
+	| {
+			action: 'reject';
+			status: 400 | 401;
+			reason: SignatureRejection | 'body_not_json' | 'invalid_claim';
+			body: Record<string, unknown>;
+	  }
+	| {
+			action: 'ignore';
+			status: 200;
+			reason: 'event_not_selected' | 'not_a_claim_event';
+			body: Record<string, unknown>;
+			eventRef: string | null;
+	  }
+	| { action: 'emit'; item: Record<string, unknown>; metadata: DeliveryMetadata };
+
+/**
+ * Builds the key that identifies one Karla event across redeliveries. Karla sends no event id
+ * and signs each redelivery with a new timestamp, so the key combines the event's ref, claim id
+ * and update time. Without a claim id it falls back to the SHA-256 of the body, which is stable
+ * only when Karla resends identical bytes.
+ */
+export function buildDedupeKey(
+	eventRef: string | null,
+	claimId: string | null,
+	updatedAt: string | null,
+	bodySha256: string,
+): string {
+	if (claimId === null || claimId === '') return `body:${bodySha256}`;
+	return `${eventRef ?? 'claims'}:${claimId}:${updatedAt ?? ''}`;
+}
+
+function asObject(value: unknown): Record<string, unknown> | null {
+	return typeof value === 'object' && value !== null && !Array.isArray(value)
+		? (value as Record<string, unknown>)
+		: null;
+}
+
+function stringOrNull(value: unknown): string | null {
+	return typeof value === 'string' ? value : null;
+}
+
+/** Reads the event's ref; a claim that carries only `event_data.event_name` gets `claims/<name>`. */
+export function resolveEventRef(event: unknown): string | null {
+	const envelope = asObject(event);
+	if (envelope === null) return null;
+	const ref = stringOrNull(envelope.ref);
+	if (ref !== null && ref !== '') return ref;
+	const eventName = stringOrNull(asObject(envelope.event_data)?.event_name);
+	if (envelope.source === 'claims' && eventName) return `claims/${eventName.toLowerCase()}`;
+	return null;
+}
+
+/**
+ * Returns true for an authentic event that is not about claims: it names another source, or a
+ * ref outside `claims/`. An event that names neither is treated as a claim, so that a broken
+ * claim is reported instead of ignored.
+ */
+function isOtherEvent(event: unknown): boolean {
+	const envelope = asObject(event);
+	if (envelope === null || isClaimEvent(envelope)) return false;
+	const { source, ref } = envelope;
+	const namesSource = typeof source === 'string' && source !== '';
+	const namesRef = typeof ref === 'string' && ref !== '';
+	return namesSource || namesRef;
+}
+
+/**
+ * Decides what the trigger does with one delivery: reject it with 401 or 400, acknowledge and
+ * ignore it, or emit it as an item. Pure and synchronous; never throws.
+ */
+export function handleDelivery(
+	request: DeliveryRequest,
+	settings: DeliverySettings,
+): DeliveryOutcome {
+	const check = verifySignature(request.signatureHeader, request.rawBody, request.secrets, {
+		nowSeconds: Math.floor(request.receivedAtMs / 1000),
+		toleranceSeconds: settings.toleranceSeconds,
+	});
+	if (!check.valid) {
+		return {
+			action: 'reject',
+			status: 401,
+			reason: check.reason,
+			body: { error: 'Unauthorized', reason: check.reason },
+		};
+	}
+
+	let event: unknown;
+	try {
+		event = JSON.parse(request.rawBody.toString('utf8'));
+	} catch {
+		return {
+			action: 'reject',
+			status: 400,
+			reason: 'body_not_json',
+			body: { error: 'Bad Request', reason: 'body_not_json' },
+		};
+	}
+
+	const eventRef = resolveEventRef(event);
+
+	if (isOtherEvent(event)) {
+		if (settings.nonClaimEvents === 'ignore') {
+			return {
+				action: 'ignore',
+				status: 200,
+				reason: 'not_a_claim_event',
+				eventRef,
+				body: { received: true, ignored: 'not_a_claim_event' },
+			};
+		}
+	} else if (
+		eventRef !== null &&
+		(CLAIM_EVENT_REFS as readonly string[]).includes(eventRef) &&
+		!settings.events.includes(eventRef as ClaimEventRef)
+	) {
+		return {
+			action: 'ignore',
+			status: 200,
+			reason: 'event_not_selected',
+			eventRef,
+			body: { received: true, ignored: 'event_not_selected' },
+		};
+	}
+
+	const isClaim = !isOtherEvent(event);
+	const validation = isClaim ? validateClaimEvent(event) : { valid: true, issues: [] };
+	if (!validation.valid && settings.invalidClaims === 'reject') {
+		return {
+			action: 'reject',
+			status: 400,
+			reason: 'invalid_claim',
+			body: {
+				error: 'Bad Request',
+				reason: 'invalid_claim',
+				// Paths and schema messages only; no payload values.
+				issues: validation.issues,
+			},
+		};
+	}
+
+	const bodySha256 = createHash('sha256').update(request.rawBody).digest('hex');
+	const envelope = asObject(event);
+	const eventData = asObject(envelope?.event_data);
+	const claimId = eventData === null ? null : stringOrNull(eventData.claim_id);
+	const metadata: DeliveryMetadata = {
+		signature_timestamp: check.timestamp,
+		received_at: new Date(request.receivedAtMs).toISOString(),
+		matched_secret: check.matchedSecret,
+		dedupe_key: buildDedupeKey(eventRef, claimId, stringOrNull(eventData?.updated_at), bodySha256),
+		body_sha256: bodySha256,
+		event_ref: eventRef,
+		validation: { valid: validation.valid, issues: validation.issues },
+	};
+
+	// An n8n item must be an object, so a JSON value that is not one is kept under `payload`.
+	const item: Record<string, unknown> = envelope === null ? { payload: event } : { ...envelope };
+	item[DELIVERY_METADATA_KEY] = metadata;
+	return { action: 'emit', item, metadata };
+}
