@@ -1,0 +1,235 @@
+import {
+	NodeConnectionTypes,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type IDataObject,
+	type IHookFunctions,
+	type INodeCredentialTestResult,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import {
+	handleDelivery,
+	type DeliverySettings,
+	type InvalidClaimHandling,
+	type NonClaimEventHandling,
+} from '../shared/delivery';
+import { CLAIM_EVENT_REFS, type ClaimEventRef } from '../shared/schemas';
+import { checkSigningSecrets } from '../shared/secrets';
+import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from '../shared/signature';
+
+interface TriggerOptions {
+	toleranceSeconds?: number;
+	nonClaimEvents?: NonClaimEventHandling;
+	invalidClaims?: InvalidClaimHandling;
+}
+
+function readSettings(context: IWebhookFunctions): DeliverySettings {
+	const events = (context.getNodeParameter('events', []) as string[]).filter(
+		(event): event is ClaimEventRef => (CLAIM_EVENT_REFS as readonly string[]).includes(event),
+	);
+	const options = context.getNodeParameter('options', {}) as TriggerOptions;
+	return {
+		events,
+		toleranceSeconds: options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+		nonClaimEvents: options.nonClaimEvents ?? 'ignore',
+		invalidClaims: options.invalidClaims ?? 'emit',
+	};
+}
+
+async function readSecrets(
+	context: IWebhookFunctions,
+): Promise<{ current: string; previous?: string }> {
+	const credentials = await context.getCredentials('karlaSigningSecretApi');
+	const current = typeof credentials.signingSecret === 'string' ? credentials.signingSecret : '';
+	const previous =
+		typeof credentials.previousSigningSecret === 'string' && credentials.previousSigningSecret
+			? credentials.previousSigningSecret
+			: undefined;
+	return { current, previous };
+}
+
+export class KarlaClaimTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Karla Claim Trigger',
+		name: 'karlaClaimTrigger',
+		icon: { light: 'file:karla.svg', dark: 'file:karla.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"].join(", ")}}',
+		description:
+			'Starts the workflow when Karla sends a signed claim event, after verifying its signature',
+		defaults: {
+			name: 'Karla Claim Trigger',
+		},
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'karlaSigningSecretApi',
+				required: true,
+				testedBy: 'karlaSigningSecretTest',
+			},
+		],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'karla',
+			},
+		],
+		properties: [
+			{
+				displayName:
+					"Paste the Production URL above into the webhook settings of Karla's portal, then publish this workflow. The Test URL only works while n8n is listening for a test event.",
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				required: true,
+				default: ['claims/created', 'claims/updated'],
+				description:
+					'Which claim events start the workflow. Other authentic claim events are answered with 200 and ignored.',
+				options: [
+					{
+						name: 'Claim Created',
+						value: 'claims/created',
+						description: 'A customer filed a new claim',
+					},
+					{
+						name: 'Claim Updated',
+						value: 'claims/updated',
+						description: 'A claim changed, for example its status',
+					},
+				],
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Invalid Claims',
+						name: 'invalidClaims',
+						type: 'options',
+						default: 'emit',
+						description:
+							'What to do with an authentic delivery that does not match the claim schema, for example one without a claim ID',
+						options: [
+							{
+								name: 'Emit With Validation Problems',
+								value: 'emit',
+								description:
+									'Start the workflow; karla_delivery.validation lists what is wrong, so nothing is lost',
+							},
+							{
+								name: 'Answer 400',
+								value: 'reject',
+								description: 'Answer 400 Bad Request and start nothing',
+							},
+						],
+					},
+					{
+						displayName: 'Non-Claim Events',
+						name: 'nonClaimEvents',
+						type: 'options',
+						default: 'ignore',
+						description:
+							'What to do with authentic events that are not about claims, such as shipment events of a webhook subscribed to all events',
+						options: [
+							{
+								name: 'Answer 200 and Ignore',
+								value: 'ignore',
+								description:
+									'Acknowledge the event so that Karla does not retry it, and start nothing',
+							},
+							{
+								name: 'Emit',
+								value: 'emit',
+								description: 'Start the workflow with the event as it is',
+							},
+						],
+					},
+					{
+						displayName: 'Timestamp Tolerance (Seconds)',
+						name: 'toleranceSeconds',
+						type: 'number',
+						default: DEFAULT_TOLERANCE_SECONDS,
+						typeOptions: { minValue: 1 },
+						description:
+							"How far the signature timestamp may be from n8n's clock, in either direction, before a delivery is rejected as a possible replay. Karla's own receivers use 300.",
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: {
+			async karlaSigningSecretTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const data = credential.data ?? {};
+				return checkSigningSecrets(data.signingSecret, data.previousSigningSecret);
+			},
+		},
+	};
+
+	// The webhook URL is pasted into Karla's portal by hand, so there is nothing to register.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const request = this.getRequestObject();
+		// The HMAC covers the exact bytes Karla sent, so the raw body is read even when n8n has
+		// already parsed it as JSON.
+		if (request.rawBody === undefined) await request.readRawBody();
+		const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.alloc(0);
+
+		const header = this.getHeaderData()[SIGNATURE_HEADER];
+		const outcome = handleDelivery(
+			{
+				signatureHeader: Array.isArray(header) ? header.join(',') : header,
+				rawBody,
+				secrets: await readSecrets(this),
+				receivedAtMs: Date.now(),
+			},
+			readSettings(this),
+		);
+
+		if (outcome.action === 'emit') {
+			return { workflowData: [[{ json: outcome.item as IDataObject }]] };
+		}
+
+		// Reason codes only: the payload carries customer data.
+		this.logger.debug('Karla Claim Trigger answered a delivery without starting the workflow', {
+			status: outcome.status,
+			reason: outcome.reason,
+		});
+		const response = this.getResponseObject();
+		response.status(outcome.status).json(outcome.body);
+		return { noWebhookResponse: true };
+	}
+}
