@@ -1,9 +1,13 @@
 import {
+	NodeApiError,
 	NodeConnectionTypes,
+	NodeOperationError,
 	type ICredentialsDecrypted,
 	type ICredentialTestFunctions,
 	type IDataObject,
 	type IHookFunctions,
+	type IN8nHttpFullResponse,
+	type JsonObject,
 	type INodeCredentialTestResult,
 	type INodeType,
 	type INodeTypeDescription,
@@ -17,9 +21,17 @@ import {
 	type InvalidClaimHandling,
 	type NonClaimEventHandling,
 } from '../shared/delivery';
+import { KarlaApiError, KarlaSettingsError } from '../shared/karlaApi';
+import {
+	buildRegistrationHooks,
+	readRegisteredSecret,
+	type RegistrationHooks,
+} from '../shared/karlaRegistration';
 import { CLAIM_EVENT_REFS, type ClaimEventRef } from '../shared/schemas';
 import { checkSigningSecrets } from '../shared/secrets';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from '../shared/signature';
+
+type Registration = 'manual' | 'automatic';
 
 interface TriggerOptions {
 	toleranceSeconds?: number;
@@ -40,9 +52,20 @@ function readSettings(context: IWebhookFunctions): DeliverySettings {
 	};
 }
 
+function readRegistration(context: IWebhookFunctions | IHookFunctions): Registration {
+	return context.getNodeParameter('registration', 'manual') === 'automatic'
+		? 'automatic'
+		: 'manual';
+}
+
 async function readSecrets(
 	context: IWebhookFunctions,
 ): Promise<{ current: string; previous?: string }> {
+	if (readRegistration(context) === 'automatic') {
+		// An empty secret makes every delivery a 401 until the workflow is published again.
+		const stored = readRegisteredSecret(context.getWorkflowStaticData('node'));
+		return { current: stored ?? '' };
+	}
 	const credentials = await context.getCredentials('karlaSigningSecretApi');
 	const current = typeof credentials.signingSecret === 'string' ? credentials.signingSecret : '';
 	const previous =
@@ -50,6 +73,67 @@ async function readSecrets(
 			? credentials.previousSigningSecret
 			: undefined;
 	return { current, previous };
+}
+
+async function registrationHooks(context: IHookFunctions): Promise<RegistrationHooks> {
+	const credentials = await context.getCredentials('karlaApi');
+	const events = (context.getNodeParameter('events', []) as string[]).filter((event) =>
+		(CLAIM_EVENT_REFS as readonly string[]).includes(event),
+	);
+	return buildRegistrationHooks({
+		connection: {
+			baseUrl: typeof credentials.baseUrl === 'string' ? credentials.baseUrl : '',
+			shopSlug: typeof credentials.shopSlug === 'string' ? credentials.shopSlug : '',
+		},
+		request: async (options) => {
+			const response = (await context.helpers.httpRequestWithAuthentication.call(
+				context,
+				'karlaApi',
+				{ ...options, returnFullResponse: true, ignoreHttpStatusErrors: true },
+			)) as IN8nHttpFullResponse;
+			return { status: response.statusCode, body: response.body };
+		},
+		staticData: context.getWorkflowStaticData('node'),
+		webhookUrl: context.getNodeWebhookUrl('default') ?? '',
+		workflowName: context.getWorkflow().name ?? '',
+		events,
+	});
+}
+
+/** Runs one registration step and turns its errors into n8n's error classes with a remedy. */
+async function runRegistrationStep(
+	context: IHookFunctions,
+	step: keyof RegistrationHooks,
+): Promise<boolean> {
+	// In manual mode the user registers the URL in Karla's portal, so there is nothing to do.
+	if (readRegistration(context) === 'manual') return true;
+	const hooks = await registrationHooks(context);
+	try {
+		return await hooks[step]();
+	} catch (error) {
+		if (error instanceof KarlaApiError) {
+			throw new NodeApiError(
+				context.getNode(),
+				{ message: error.message, type: error.karlaType, status: error.status } as JsonObject,
+				{
+					message: error.message,
+					description: error.description,
+					httpCode: String(error.status),
+				},
+			);
+		}
+		if (error instanceof KarlaSettingsError) {
+			throw new NodeOperationError(context.getNode(), error.message, {
+				description: error.description,
+			});
+		}
+		// No response arrived: DNS, TLS, a timeout or a refused connection.
+		throw new NodeApiError(context.getNode(), error as JsonObject, {
+			message: "Could not reach Karla's API",
+			description:
+				'Check the base URL in the Karla API credential and that this n8n can open HTTPS connections to it, then publish the workflow again.',
+		});
+	}
 }
 
 export class KarlaClaimTrigger implements INodeType {
@@ -72,6 +156,12 @@ export class KarlaClaimTrigger implements INodeType {
 				name: 'karlaSigningSecretApi',
 				required: true,
 				testedBy: 'karlaSigningSecretTest',
+				displayOptions: { show: { registration: ['manual'] } },
+			},
+			{
+				name: 'karlaApi',
+				required: true,
+				displayOptions: { show: { registration: ['automatic'] } },
 			},
 		],
 		webhooks: [
@@ -89,6 +179,15 @@ export class KarlaClaimTrigger implements INodeType {
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
+				displayOptions: { show: { registration: ['manual'] } },
+			},
+			{
+				displayName:
+					'Publishing this workflow registers its Production URL with Karla. Unpublishing deletes that webhook in Karla.',
+				name: 'automaticNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { registration: ['automatic'] } },
 			},
 			{
 				displayName: 'Events',
@@ -186,17 +285,16 @@ export class KarlaClaimTrigger implements INodeType {
 		},
 	};
 
-	// The webhook URL is pasted into Karla's portal by hand, so there is nothing to register.
 	webhookMethods = {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
+				return await runRegistrationStep(this, 'checkExists');
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				return true;
+				return await runRegistrationStep(this, 'create');
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
-				return true;
+				return await runRegistrationStep(this, 'delete');
 			},
 		},
 	};

@@ -1,4 +1,9 @@
-import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
+import {
+	NodeApiError,
+	type IDataObject,
+	type IHookFunctions,
+	type IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { KarlaClaimTrigger } from '../../nodes/KarlaClaimTrigger/KarlaClaimTrigger.node';
 import { karlaSignature, nowSeconds } from '../helpers/signer';
@@ -16,6 +21,7 @@ interface DeliveryInput {
 	header?: string | string[];
 	parameters?: Record<string, unknown>;
 	rawBodyPreloaded?: boolean;
+	staticData?: Record<string, unknown>;
 }
 
 function fakeWebhookContext(input: DeliveryInput) {
@@ -53,6 +59,7 @@ function fakeWebhookContext(input: DeliveryInput) {
 		getHeaderData: () => headers,
 		getNodeParameter: (name: string, fallback: unknown) => parameters[name] ?? fallback,
 		getCredentials: async () => ({ signingSecret: SECRET, previousSigningSecret: PREVIOUS }),
+		getWorkflowStaticData: () => input.staticData ?? {},
 		logger: { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() },
 	} as unknown as IWebhookFunctions;
 	return { context, response, request };
@@ -195,5 +202,123 @@ describe('KarlaClaimTrigger credential test', () => {
 			data: { signingSecret: 'short' },
 		});
 		expect(result.status).toBe('Error');
+	});
+});
+
+describe('KarlaClaimTrigger automatic registration', () => {
+	const STORED = 'stored-secret-0123456789abcdefghij';
+
+	it('verifies with the stored secret', async () => {
+		const body = claimBody();
+		const { result } = await run({
+			body,
+			header: karlaSignature(STORED, body, nowSeconds()),
+			parameters: { registration: 'automatic' },
+			staticData: { webhookUuid: 'wh-1', webhookSecret: STORED },
+		});
+		expect(result.workflowData?.[0]).toHaveLength(1);
+	});
+
+	it('rejects the credential secret', async () => {
+		const body = claimBody();
+		const { response } = await run({
+			body,
+			header: karlaSignature(SECRET, body, nowSeconds()),
+			parameters: { registration: 'automatic' },
+			staticData: { webhookUuid: 'wh-1', webhookSecret: STORED },
+		});
+		expect(response.statusCode).toBe(401);
+	});
+
+	it('answers 401 when nothing is registered', async () => {
+		const body = claimBody();
+		const { result, response } = await run({
+			body,
+			header: karlaSignature(STORED, body, nowSeconds()),
+			parameters: { registration: 'automatic' },
+		});
+		expect(response.statusCode).toBe(401);
+		expect(response.body).toEqual({ error: 'Unauthorized', reason: 'no_secret_configured' });
+		expect(result.workflowData).toBeUndefined();
+	});
+
+	function fakeHookContext(
+		registration: 'manual' | 'automatic',
+		answer: (options: { method: string; url: string }) => { statusCode: number; body: unknown },
+	) {
+		const staticData: Record<string, unknown> = {};
+		const requests: Array<{ method: string; url: string; body?: unknown }> = [];
+		const getCredentials = jest.fn(async () => ({
+			shopSlug: 'example-shop',
+			apiKey: 'key',
+			baseUrl: 'https://api.example.test',
+		}));
+		const context = {
+			getNodeParameter: (name: string, fallback: unknown) =>
+				({ registration, events: ['claims/created', 'claims/updated'] })[name] ?? fallback,
+			getCredentials,
+			getWorkflowStaticData: () => staticData,
+			getNodeWebhookUrl: () => 'https://n8n.example.test/webhook/abc/karla',
+			getWorkflow: () => ({ id: 'wf-1', name: 'Claims to tickets', active: true }),
+			getNode: () => ({ name: 'Karla Claim Trigger', type: 'karlaClaimTrigger', typeVersion: 1 }),
+			helpers: {
+				httpRequestWithAuthentication: jest.fn(
+					async (_credential: string, options: { method: string; url: string; body?: unknown }) => {
+						requests.push(options);
+						return answer(options);
+					},
+				),
+			},
+		} as unknown as IHookFunctions;
+		return { context, staticData, requests, getCredentials };
+	}
+
+	it('does nothing in manual mode', async () => {
+		const node = new KarlaClaimTrigger();
+		const fake = fakeHookContext('manual', () => ({ statusCode: 500, body: {} }));
+		expect(await node.webhookMethods.default.checkExists.call(fake.context)).toBe(true);
+		expect(await node.webhookMethods.default.create.call(fake.context)).toBe(true);
+		expect(await node.webhookMethods.default.delete.call(fake.context)).toBe(true);
+		expect(fake.getCredentials).not.toHaveBeenCalled();
+		expect(fake.requests).toHaveLength(0);
+	});
+
+	it('registers the production URL', async () => {
+		const node = new KarlaClaimTrigger();
+		const fake = fakeHookContext('automatic', (options) =>
+			options.method === 'POST'
+				? {
+						statusCode: 201,
+						body: {
+							uuid: 'wh-42',
+							url: 'https://n8n.example.test/webhook/abc/karla',
+							enabled_events: ['claims/created', 'claims/updated'],
+							secret: (options as { body?: { secret?: string } }).body?.secret,
+						},
+					}
+				: { statusCode: 200, body: [] },
+		);
+		expect(await node.webhookMethods.default.create.call(fake.context)).toBe(true);
+		const post = fake.requests.find((request) => request.method === 'POST');
+		expect(post?.url).toBe('https://api.example.test/v1/shops/example-shop/webhooks');
+		expect(post?.body).toMatchObject({
+			url: 'https://n8n.example.test/webhook/abc/karla',
+			enabled_events: ['claims/created', 'claims/updated'],
+		});
+		expect(fake.staticData.webhookUuid).toBe('wh-42');
+		expect(fake.staticData.webhookSecret).toHaveLength(48);
+	});
+
+	it('turns a Karla error into a NodeApiError', async () => {
+		const node = new KarlaClaimTrigger();
+		const fake = fakeHookContext('automatic', () => ({
+			statusCode: 401,
+			body: { message: 'API key expired', type: 'unauthorized' },
+		}));
+		const create = node.webhookMethods.default.create.call(fake.context);
+		await expect(create).rejects.toBeInstanceOf(NodeApiError);
+		await expect(create).rejects.toMatchObject({
+			description: expect.stringContaining('API key expired'),
+		});
 	});
 });
