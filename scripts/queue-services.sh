@@ -25,8 +25,8 @@ set -euo pipefail
 
 project_dir="$(cd "$(dirname "$0")/.." && pwd)"
 checkout_id="$(printf '%s' "$project_dir" | sha1sum | cut -c1-10)"
-# /tmp and not $TMPDIR: when this runs as root, PostgreSQL runs as the `postgres` user, which must
-# be able to reach its data folder.
+# /tmp and not $TMPDIR, because when this runs as root, PostgreSQL runs as the `postgres` user,
+# which must be able to reach its data folder.
 state_dir="${KARLA_QUEUE_SERVICES_DIR:-/tmp/karla-queue-services-$checkout_id}"
 pg_data="$state_dir/postgres"
 pg_socket_dir="$state_dir/postgres-socket"
@@ -90,8 +90,8 @@ install_packages() {
 			fail "${missing[*]} missing; install them as root: apt-get install ${missing[*]}"
 		apt=(sudo -n apt-get)
 	fi
-	# Debian's maintainer scripts start a system-wide cluster and redis on the default ports where
-	# the init system allows it; the instances below do not use them.
+	# Where the init system allows it, Debian's maintainer scripts also start system-wide services on
+	# the default ports. The instances below do not use them.
 	DEBIAN_FRONTEND=noninteractive "${apt[@]}" update -qq >&2
 	DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends \
 		"${missing[@]}" >&2
@@ -164,9 +164,9 @@ start_postgres() {
 		chown postgres: "$pg_socket_dir" "$pg_log"
 	fi
 	step "starting PostgreSQL on 127.0.0.1:$port"
-	# fsync, synchronous_commit and full_page_writes are off because the data is thrown away; a
-	# crash of this instance may corrupt it, which a test run can afford.
-	# 9>&-: the server must not inherit the lock on the settings folder, or it would hold it forever.
+	# fsync, synchronous_commit and full_page_writes are off because the data is thrown away, so a
+	# crash that corrupts it costs only a test run. The server must not inherit the lock on fd 9
+	# (9>&-), or it would hold the lock until it stops.
 	as_pg_owner "$bin/pg_ctl" start -D "$pg_data" -l "$pg_log" -w -t 60 -o "-p $port \
 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_socket_dir -c max_connections=200 \
 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >&2 9>&- || {
