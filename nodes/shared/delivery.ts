@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { hash } from 'crypto';
 
 import {
 	CLAIM_EVENT_REFS,
@@ -112,6 +112,31 @@ function isOtherEvent(event: unknown): boolean {
 	return namesSource || namesRef;
 }
 
+/** Largest distance from the epoch that a JavaScript Date can represent. */
+const MAX_DATE_MS = 8.64e15;
+
+let cachedSecond = Number.NaN;
+let cachedSecondPrefix = '';
+
+/**
+ * Formats epoch milliseconds exactly as `Date.prototype.toISOString` does. A Date and its
+ * toISOString for every delivery showed in CPU profiles of 1 KB deliveries, so the text up to the
+ * seconds is reused while the second stays the same, as it does for most deliveries under load.
+ */
+function toIsoTimestamp(epochMs: number): string {
+	if (!Number.isInteger(epochMs) || Math.abs(epochMs) > MAX_DATE_MS) {
+		return new Date(epochMs).toISOString();
+	}
+	const second = Math.floor(epochMs / 1000);
+	if (second !== cachedSecond) {
+		const secondText = new Date(second * 1000).toISOString();
+		// Drops the `000Z` of the milliseconds; the text before it ends with the seconds and `.`.
+		cachedSecondPrefix = secondText.slice(0, -4);
+		cachedSecond = second;
+	}
+	return `${cachedSecondPrefix}${String(epochMs - second * 1000).padStart(3, '0')}Z`;
+}
+
 /**
  * Decides what the trigger does with one delivery: reject it with 401 or 400, acknowledge and
  * ignore it, or emit it as an item. Pure and synchronous; never throws.
@@ -147,7 +172,8 @@ export function handleDelivery(
 
 	const eventRef = resolveEventRef(event);
 
-	if (isOtherEvent(event)) {
+	const isClaim = !isOtherEvent(event);
+	if (!isClaim) {
 		if (settings.nonClaimEvents === 'ignore') {
 			return {
 				action: 'ignore',
@@ -171,7 +197,6 @@ export function handleDelivery(
 		};
 	}
 
-	const isClaim = !isOtherEvent(event);
 	const validation = isClaim ? validateClaimEvent(event) : { valid: true, issues: [] };
 	if (!validation.valid && settings.invalidClaims === 'reject') {
 		return {
@@ -187,13 +212,14 @@ export function handleDelivery(
 		};
 	}
 
-	const bodySha256 = createHash('sha256').update(request.rawBody).digest('hex');
+	// crypto.hash (Node 20.12 and later) skips the Hash object, most of the cost for small bodies.
+	const bodySha256 = hash('sha256', request.rawBody, 'hex');
 	const envelope = asObject(event);
 	const eventData = asObject(envelope?.event_data);
 	const claimId = eventData === null ? null : stringOrNull(eventData.claim_id);
 	const metadata: DeliveryMetadata = {
 		signature_timestamp: check.timestamp,
-		received_at: new Date(request.receivedAtMs).toISOString(),
+		received_at: toIsoTimestamp(request.receivedAtMs),
 		matched_secret: check.matchedSecret,
 		dedupe_key: buildDedupeKey(eventRef, claimId, stringOrNull(eventData?.updated_at), bodySha256),
 		body_sha256: bodySha256,
@@ -201,8 +227,9 @@ export function handleDelivery(
 		validation: { valid: validation.valid, issues: validation.issues },
 	};
 
-	// An n8n item must be an object, so a JSON value that is not one is kept under `payload`.
-	const item: Record<string, unknown> = envelope === null ? { payload: event } : { ...envelope };
+	// An n8n item must be an object, so a JSON value that is not one is kept under `payload`. The
+	// parsed event belongs to this call alone, so the metadata is added to it without a copy.
+	const item: Record<string, unknown> = envelope === null ? { payload: event } : envelope;
 	item[DELIVERY_METADATA_KEY] = metadata;
 	return { action: 'emit', item, metadata };
 }

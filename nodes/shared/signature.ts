@@ -41,11 +41,18 @@ export function parseSignatureHeader(header: string): ParsedSignatureHeader | nu
 	let timestampText: string | undefined;
 	const signatures: string[] = [];
 
-	for (const element of header.split(',')) {
-		const separator = element.indexOf('=');
-		if (separator === -1) continue;
-		const key = element.slice(0, separator).trim();
-		const value = element.slice(separator + 1).trim();
+	// Walks the elements with indexOf: split(',') allocates an array and every element, which
+	// showed in CPU profiles of small deliveries. Empty and `=`-less elements are skipped alike.
+	let start = 0;
+	while (start <= header.length) {
+		const elementStart = start;
+		let end = header.indexOf(',', elementStart);
+		if (end === -1) end = header.length;
+		start = end + 1;
+		const separator = header.indexOf('=', elementStart);
+		if (separator === -1 || separator > end) continue;
+		const key = header.slice(elementStart, separator).trim();
+		const value = header.slice(separator + 1, end).trim();
 		if (key === 't') {
 			// Two timestamps leave it open which one was signed, so the header is rejected.
 			if (timestampText !== undefined) return null;
