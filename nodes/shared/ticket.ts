@@ -38,14 +38,18 @@ export function humanizeLabel(value: string | null): string | null {
 	return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+const HTML_ESCAPES: Record<string, string> = {
+	'&': '&amp;',
+	'<': '&lt;',
+	'>': '&gt;',
+	'"': '&quot;',
+	"'": '&#39;',
+};
+
 /** Escapes the five characters that are special in HTML text and attribute values. */
 export function escapeHtml(text: string): string {
-	return text
-		.replace(/&/g, '&amp;')
-		.replace(/</g, '&lt;')
-		.replace(/>/g, '&gt;')
-		.replace(/"/g, '&quot;')
-		.replace(/'/g, '&#39;');
+	if (!/[&<>"']/.test(text)) return text;
+	return text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character]);
 }
 
 /**
