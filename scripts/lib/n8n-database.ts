@@ -40,12 +40,26 @@ db.close();
 process.stdout.write(JSON.stringify(rows));
 `;
 
+export type SqlParam = string | number | null;
+
+/**
+ * Runs one SQL query on n8n's database and returns its rows. The functions below write SQL that
+ * SQLite and PostgreSQL both accept: camelCase identifiers double-quoted, `?` placeholders.
+ */
+export type SqlQuery = <Row>(sql: string, params?: SqlParam[]) => Promise<Row[]>;
+
+/** Returns a query function on the SQLite database of a single n8n. */
+export function sqliteQuery(nodeBin: string, databasePath: string): SqlQuery {
+	return async <Row>(sql: string, params: SqlParam[] = []) =>
+		await querySqlite<Row>(nodeBin, databasePath, sql, params);
+}
+
 /** Runs one read-only SQL query and returns its rows. */
 export async function querySqlite<Row>(
 	nodeBin: string,
 	databasePath: string,
 	sql: string,
-	params: Array<string | number | null> = [],
+	params: SqlParam[] = [],
 ): Promise<Row[]> {
 	const stdout = await new Promise<string>((resolve, reject) => {
 		execFile(
@@ -62,11 +76,12 @@ export async function querySqlite<Row>(
 }
 
 interface ExecutionRow {
-	id: number;
+	id: number | string;
 	workflowId: string;
 	status: string | null;
 	mode: string;
-	finished: number;
+	/** 0 or 1 in SQLite, a boolean in PostgreSQL. */
+	finished: number | boolean;
 	startedAt: string | null;
 	stoppedAt: string | null;
 }
@@ -77,20 +92,27 @@ export async function listExecutions(
 	databasePath: string,
 	workflowId?: string,
 ): Promise<ExecutionSummary[]> {
-	const where = workflowId === undefined ? '' : 'AND workflowId = ?';
-	const rows = await querySqlite<ExecutionRow>(
-		nodeBin,
-		databasePath,
-		`SELECT id, workflowId, status, mode, finished, startedAt, stoppedAt FROM execution_entity
-		 WHERE deletedAt IS NULL ${where} ORDER BY id`,
+	return await listExecutionsWith(sqliteQuery(nodeBin, databasePath), workflowId);
+}
+
+/** Does what listExecutions does, on any database. */
+export async function listExecutionsWith(
+	query: SqlQuery,
+	workflowId?: string,
+): Promise<ExecutionSummary[]> {
+	const where = workflowId === undefined ? '' : 'AND "workflowId" = ?';
+	const rows = await query<ExecutionRow>(
+		`SELECT id, "workflowId", status, mode, finished, "startedAt", "stoppedAt"
+		 FROM execution_entity WHERE "deletedAt" IS NULL ${where} ORDER BY id`,
 		workflowId === undefined ? [] : [workflowId],
 	);
 	return rows.map((row) => ({
-		id: row.id,
+		// PostgreSQL's driver returns some integer columns as strings.
+		id: Number(row.id),
 		workflowId: row.workflowId,
 		status: (row.status ?? 'unknown') as ExecutionStatus,
 		mode: row.mode,
-		finished: row.finished === 1,
+		finished: row.finished === 1 || row.finished === true,
 		startedAt: row.startedAt,
 		stoppedAt: row.stoppedAt,
 	}));
@@ -113,10 +135,23 @@ export async function readExecutionFailure(
 	databasePath: string,
 	executionId: number,
 ): Promise<ExecutionFailure> {
-	const rows = await querySqlite<{ data: string }>(
+	return await readExecutionFailureWith(
+		sqliteQuery(nodeBin, databasePath),
 		nodeBin,
-		databasePath,
-		'SELECT data FROM execution_data WHERE executionId = ?',
+		n8nDir,
+		executionId,
+	);
+}
+
+/** Does what readExecutionFailure does, on any database. */
+export async function readExecutionFailureWith(
+	query: SqlQuery,
+	nodeBin: string,
+	n8nDir: string,
+	executionId: number,
+): Promise<ExecutionFailure> {
+	const rows = await query<{ data: string }>(
+		'SELECT data FROM execution_data WHERE "executionId" = ?',
 		[executionId],
 	);
 	if (rows.length === 0)
@@ -159,19 +194,23 @@ export async function readPublicationStates(
 	databasePath: string,
 	workflowIds: string[],
 ): Promise<Map<string, { status: string; errors: string[] }>> {
+	return await readPublicationStatesWith(sqliteQuery(nodeBin, databasePath), workflowIds);
+}
+
+/** Does what readPublicationStates does, on any database. */
+export async function readPublicationStatesWith(
+	query: SqlQuery,
+	workflowIds: string[],
+): Promise<Map<string, { status: string; errors: string[] }>> {
 	const placeholders = workflowIds.map(() => '?').join(', ');
-	const outbox = await querySqlite<PublicationRow>(
-		nodeBin,
-		databasePath,
-		`SELECT workflowId, status, errorMessage FROM workflow_publication_outbox
-		 WHERE workflowId IN (${placeholders}) ORDER BY id`,
+	const outbox = await query<PublicationRow>(
+		`SELECT "workflowId", status, "errorMessage" FROM workflow_publication_outbox
+		 WHERE "workflowId" IN (${placeholders}) ORDER BY id`,
 		workflowIds,
 	);
-	const triggers = await querySqlite<PublicationRow>(
-		nodeBin,
-		databasePath,
-		`SELECT workflowId, status, errorMessage FROM workflow_publication_trigger_status
-		 WHERE workflowId IN (${placeholders})`,
+	const triggers = await query<PublicationRow>(
+		`SELECT "workflowId", status, "errorMessage" FROM workflow_publication_trigger_status
+		 WHERE "workflowId" IN (${placeholders})`,
 		workflowIds,
 	);
 

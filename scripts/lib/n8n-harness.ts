@@ -19,9 +19,11 @@ import {
 	FINAL_STATUSES,
 	listExecutions,
 	readExecutionFailure,
-	readPublicationStates,
+	readPublicationStatesWith,
+	sqliteQuery,
 	type ExecutionFailure,
 	type ExecutionSummary,
+	type SqlQuery,
 } from './n8n-database';
 import { ensureN8nInstalled, PROJECT_DIR, type N8nLine, type N8nRuntime } from './n8n-install';
 
@@ -48,8 +50,13 @@ export interface StartN8nOptions {
 	workflows?: object[];
 	/** Ids of imported workflows to make live before n8n starts. */
 	publish?: string[];
-	/** Tarball to install in community mode; by default the project is packed with `npm pack`. */
+	/** Tarball to install in community mode; by default the package is packed with `npm pack`. */
 	tarball?: string;
+	/**
+	 * Folder of the package to load: its dist/, or in community mode its `npm pack` tarball. This
+	 * project by default, or KARLA_PACKAGE_DIR when set, for example to check an unpacked release.
+	 */
+	packageDir?: string;
 	/** Receives progress lines; defaults to standard error. */
 	onProgress?: (line: string) => void;
 	/** Limit for n8n to become ready and activate the published workflows. */
@@ -101,7 +108,7 @@ const POLL_INTERVAL_MS = 200;
 
 /** Returns a node type as a workflow refers to it under the given package mode. */
 export function packageNodeType(mode: PackageMode, nodeName: string): string {
-	return `${mode === 'custom' ? 'CUSTOM' : readProjectPackage().name}.${nodeName}`;
+	return `${mode === 'custom' ? 'CUSTOM' : readPackageJson().name}.${nodeName}`;
 }
 
 /**
@@ -181,19 +188,20 @@ export async function startN8n(options: StartN8nOptions): Promise<RunningN8n> {
 	}
 }
 
-function readProjectPackage(): { name: string; version: string } {
-	return JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
+function readPackageJson(packageDir: string = PROJECT_DIR): { name: string; version: string } {
+	return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
 		name: string;
 		version: string;
 	};
 }
 
-function installPackage(
-	options: StartN8nOptions,
+export function installPackage(
+	options: Pick<StartN8nOptions, 'packageMode' | 'tarball' | 'packageDir'>,
 	n8nFolder: string,
 	progress: (line: string) => void,
 ): void {
-	const distDir = join(PROJECT_DIR, 'dist');
+	const packageDir = options.packageDir ?? process.env.KARLA_PACKAGE_DIR ?? PROJECT_DIR;
+	const distDir = join(packageDir, 'dist');
 	if (!existsSync(join(distDir, 'nodes'))) {
 		throw new Error(`${distDir} has no built nodes: run npm run build first`);
 	}
@@ -205,12 +213,12 @@ function installPackage(
 		return;
 	}
 
-	const { name, version } = readProjectPackage();
+	const { name, version } = readPackageJson(packageDir);
 	const nodesDir = join(n8nFolder, 'nodes');
-	const packageDir = join(nodesDir, 'node_modules', name);
-	mkdirSync(packageDir, { recursive: true });
-	const tarball = options.tarball ?? packProject(join(n8nFolder, 'pack'));
-	execFileSyncChecked('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
+	const installDir = join(nodesDir, 'node_modules', name);
+	mkdirSync(installDir, { recursive: true });
+	const tarball = options.tarball ?? packProject(join(n8nFolder, 'pack'), packageDir);
+	execFileSync('tar', ['-xzf', tarball, '-C', installDir, '--strip-components=1']);
 	// n8n keeps this manifest of installed community packages; it writes the same shape itself
 	// after an install from its Settings page.
 	writeFileSync(
@@ -221,28 +229,23 @@ function installPackage(
 			2,
 		),
 	);
-	progress(`[n8n] unpacked ${tarball} into ${packageDir}`);
+	progress(`[n8n] unpacked ${tarball} into ${installDir}`);
 }
 
-/** Packs the project with `npm pack` into a folder and returns the tarball path. */
-export function packProject(destination: string): string {
+/** Packs a package folder with `npm pack` into `destination` and returns the tarball path. */
+export function packProject(destination: string, packageDir: string = PROJECT_DIR): string {
 	mkdirSync(destination, { recursive: true });
-	const output = execFileSyncChecked('npm', [
-		'pack',
-		'--json',
-		'--pack-destination',
-		destination,
-		'--loglevel=error',
-	]);
+	const output = execFileSync(
+		'npm',
+		['pack', '--json', '--pack-destination', destination, '--loglevel=error'],
+		{ cwd: packageDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+	);
 	const [packed] = JSON.parse(output) as Array<{ filename: string }>;
 	return join(destination, packed.filename);
 }
 
-function execFileSyncChecked(command: string, args: string[]): string {
-	return execFileSync(command, args, { cwd: PROJECT_DIR, encoding: 'utf8', stdio: 'pipe' });
-}
-
-function buildEnv(
+/** Builds the environment of every n8n process of one instance: ports, folder, key, defaults. */
+export function buildEnv(
 	runtime: N8nRuntime,
 	userFolder: string,
 	port: number,
@@ -293,11 +296,11 @@ function buildEnv(
 	};
 }
 
-async function importAndPublish(
+export async function importAndPublish(
 	runtime: N8nRuntime,
 	env: NodeJS.ProcessEnv,
 	userFolder: string,
-	options: StartN8nOptions,
+	options: Pick<StartN8nOptions, 'credentials' | 'workflows' | 'publish'>,
 	progress: (line: string) => void,
 ): Promise<void> {
 	const importDir = join(userFolder, 'import');
@@ -329,10 +332,11 @@ async function importAndPublish(
 			['import:workflow', `--input=${file}`],
 		]);
 	}
-	if (imports.length === 0) return;
-	progress('[n8n] creating the database and importing (first run of migrations)');
-	await timed(...imports[0]);
-	await Promise.all(imports.slice(1).map(async ([label, args]) => await timed(label, args)));
+	if (imports.length > 0) {
+		progress('[n8n] creating the database and importing (first run of migrations)');
+		await timed(...imports[0]);
+		await Promise.all(imports.slice(1).map(async ([label, args]) => await timed(label, args)));
+	}
 
 	await Promise.all(
 		(options.publish ?? []).map(async (id) => {
@@ -405,21 +409,22 @@ async function waitUntilLive(
 			return;
 		}
 		const databasePath = join(String(env.N8N_USER_FOLDER), '.n8n', 'database.sqlite');
-		await waitForPublications(runtime, databasePath, options.publish ?? [], deadline);
+		const query = sqliteQuery(runtime.nodeBin, databasePath);
+		await waitForPublications(query, options.publish ?? [], deadline);
 	})();
 
 	await Promise.race([ready, exited]);
 }
 
-async function waitForPublications(
-	runtime: N8nRuntime,
-	databasePath: string,
+/** Polls n8n 2.x's publication tables until every listed workflow is activated. */
+export async function waitForPublications(
+	query: SqlQuery,
 	workflowIds: string[],
 	deadline: number,
 ): Promise<void> {
 	if (workflowIds.length === 0) return;
 	for (;;) {
-		const states = await readPublicationStates(runtime.nodeBin, databasePath, workflowIds);
+		const states = await readPublicationStatesWith(query, workflowIds);
 		const failed = [...states.entries()].filter(
 			([, state]) => state.status === 'failed' || state.status === 'partial_success',
 		);
@@ -438,7 +443,7 @@ async function waitForPublications(
 	}
 }
 
-async function isReady(baseUrl: string): Promise<boolean> {
+export async function isReady(baseUrl: string): Promise<boolean> {
 	try {
 		const response = await fetch(`${baseUrl}/healthz/readiness`, {
 			signal: AbortSignal.timeout(2000),
@@ -449,9 +454,9 @@ async function isReady(baseUrl: string): Promise<boolean> {
 	}
 }
 
-async function waitForExecutions(
+export async function waitForExecutions(
 	executions: (workflowId?: string) => Promise<ExecutionSummary[]>,
-	logs: LogBuffer,
+	logs: N8nLogs,
 	options: WaitForExecutionsOptions,
 ): Promise<ExecutionSummary[]> {
 	const deadline = Date.now() + (options.timeoutMs ?? 60_000);
@@ -470,6 +475,31 @@ async function waitForExecutions(
 	}
 }
 
+export interface OwnerAccount {
+	email: string;
+	/** At least 8 characters with a number and a capital letter, as n8n requires. */
+	password: string;
+	firstName?: string;
+	lastName?: string;
+}
+
+/**
+ * Creates the instance owner through n8n's owner setup endpoint, so that a person can log in to
+ * the editor; workflows imported before belong to that owner. Works once per user folder.
+ */
+export async function createOwner(baseUrl: string, owner: OwnerAccount): Promise<void> {
+	const response = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ firstName: 'Demo', lastName: 'Owner', ...owner }),
+	});
+	if (!response.ok) {
+		throw new Error(
+			`n8n owner setup failed with HTTP ${response.status}: ${await response.text()}`,
+		);
+	}
+}
+
 /** Finds a free TCP port on 127.0.0.1 by binding port 0 and releasing it. */
 export async function findFreePort(): Promise<number> {
 	return await new Promise<number>((resolve, reject) => {
@@ -484,7 +514,7 @@ export async function findFreePort(): Promise<number> {
 	});
 }
 
-class LogBuffer implements N8nLogs {
+export class LogBuffer implements N8nLogs {
 	private readonly buffer: string[] = [];
 	private readonly stream: WriteStream;
 	private partial = '';
@@ -529,7 +559,7 @@ class LogBuffer implements N8nLogs {
 const liveGroups = new Set<number>();
 let exitHooksInstalled = false;
 
-function trackProcessGroup(child: ChildProcess): void {
+export function trackProcessGroup(child: ChildProcess): void {
 	if (child.pid === undefined) return;
 	const pid = child.pid;
 	// The group stays tracked after the leader exits, because its children may still run until
@@ -569,7 +599,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
 	}
 }
 
-async function killProcessGroup(child: ChildProcess | undefined): Promise<void> {
+export async function killProcessGroup(child: ChildProcess | undefined): Promise<void> {
 	if (child?.pid === undefined) return;
 	const pid = child.pid;
 	if (child.exitCode === null && child.signalCode === null) {
