@@ -1,0 +1,306 @@
+import { createHmac, randomUUID } from 'crypto';
+
+import { querySqlite } from '../scripts/lib/n8n-database';
+import { startN8n, type RunningN8n } from '../scripts/lib/n8n-harness';
+import {
+	buildClaimWorkflow,
+	buildSigningCredential,
+	claimWebhookPath,
+} from '../scripts/lib/workflows';
+import { buildBenchBody, type BodyLabel } from './lib/bodies';
+import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
+import { summarize, type Summary } from './lib/measure';
+
+/**
+ * Part 3: deliveries through a real n8n. One instance runs two published workflows that consist
+ * of one trigger each: Karla Claim Trigger, and n8n's own Webhook node, which verifies nothing.
+ * Both receive the same body with the same signature header at the same concurrency, in
+ * alternating runs. After each run the bench waits until n8n has finished every execution the
+ * run started, so that no run pays for the previous one's backlog.
+ */
+
+export const END_TO_END_TARGETS = { minThroughputRatio: 0.9, maxP99Ratio: 1.2 } as const;
+
+export interface EndToEndOptions {
+	bodies: BodyLabel[];
+	concurrency: number;
+	rounds: number;
+	runSeconds: number;
+	warmupSeconds: number;
+	log: (line: string) => void;
+}
+
+export interface EndpointRuns {
+	/** Deliveries with a 200 response per second, one value per run. */
+	perSecond: number[];
+	/** Latencies of every run together. */
+	latencyMs: LoadResult['latencyMs'];
+	/** p99 latency of each run, in milliseconds. */
+	p99PerRun: number[];
+	deliveries: number;
+	errors: number;
+	/** Time n8n needed after each run to finish the executions it started, in milliseconds. */
+	drainMs: number[];
+}
+
+export interface EndToEndSizeResult {
+	body: string;
+	bodyBytes: number;
+	concurrency: number;
+	karlaTrigger: EndpointRuns;
+	webhookNode: EndpointRuns;
+	/** Karla's deliveries per second divided by the Webhook node's, per pair of runs. */
+	throughputRatio: Summary;
+	/** Karla's p99 divided by the Webhook node's, per pair of runs. */
+	p99Ratio: Summary;
+	/** Karla's p99 over all runs divided by the Webhook node's. */
+	pooledP99Ratio: number;
+	meetsTargets: { throughput: boolean; p99: boolean };
+}
+
+export interface EndToEndResult {
+	n8nVersion: string;
+	n8nNodeVersion: string;
+	sizes: EndToEndSizeResult[];
+}
+
+const SECRET = '3c9e51b2-7d44-4f0a-8a6e-2b5d90c4e1f7';
+const CREDENTIAL_ID = 'BenchSigning0001';
+const KARLA_WORKFLOW_ID = 'BenchKarlaTrig01';
+const WEBHOOK_WORKFLOW_ID = 'BenchPlainHook01';
+const DRAIN_TIMEOUT_MS = 120_000;
+const DRAIN_POLL_MS = 250;
+
+interface Endpoint {
+	name: 'karlaTrigger' | 'webhookNode';
+	workflowId: string;
+	url: string;
+	/** Executions n8n should have finished once everything sent so far is processed. */
+	expectedExecutions: number;
+}
+
+function buildWebhookNodeWorkflow(path: string): object {
+	return {
+		id: WEBHOOK_WORKFLOW_ID,
+		name: 'Bench: n8n Webhook node',
+		active: false,
+		nodes: [
+			{
+				id: 'b3f0c2a1-0001-4d6e-8f00-000000000001',
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2.1,
+				position: [0, 0],
+				webhookId: path,
+				parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} },
+			},
+		],
+		connections: {},
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
+}
+
+function signedHeaders(body: Buffer): Record<string, string> {
+	const timestamp = Math.floor(Date.now() / 1000);
+	const v1 = createHmac('sha256', SECRET).update(`${timestamp}.`).update(body).digest('hex');
+	return { 'karla-signature': `t=${timestamp},v1=${v1}` };
+}
+
+async function countFinishedExecutions(n8n: RunningN8n, workflowId: string): Promise<number> {
+	const rows = await querySqlite<{ finished: number }>(
+		n8n.runtime.nodeBin,
+		n8n.databasePath,
+		`SELECT COUNT(*) AS finished FROM execution_entity
+		 WHERE "workflowId" = ? AND status IN ('success', 'error', 'crashed', 'canceled')`,
+		[workflowId],
+	);
+	return Number(rows[0]?.finished ?? 0);
+}
+
+/** Waits until n8n has finished every execution sent to the endpoint; returns the time taken. */
+async function waitForDrain(n8n: RunningN8n, endpoint: Endpoint): Promise<number> {
+	const startedAt = Date.now();
+	for (;;) {
+		const finished = await countFinishedExecutions(n8n, endpoint.workflowId);
+		if (finished >= endpoint.expectedExecutions) return Date.now() - startedAt;
+		if (Date.now() - startedAt > DRAIN_TIMEOUT_MS) {
+			throw new Error(
+				`n8n finished ${finished} of ${endpoint.expectedExecutions} executions of ` +
+					`${endpoint.name} within ${DRAIN_TIMEOUT_MS / 1000} s`,
+			);
+		}
+		await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+	}
+}
+
+async function runEndpoint(
+	n8n: RunningN8n,
+	endpoint: Endpoint,
+	body: Buffer,
+	concurrency: number,
+	seconds: number,
+): Promise<LoadResult & { latencies: number[]; drainMs: number }> {
+	// Signed per run: every run is far shorter than the trigger's 300 s tolerance.
+	const result = await runLoad({
+		url: endpoint.url,
+		body,
+		headers: signedHeaders(body),
+		concurrency,
+		durationMs: seconds * 1000,
+	});
+	if (result.errors > 0) {
+		throw new Error(
+			`${endpoint.name} returned an error for ${result.errors} requests: ` +
+				JSON.stringify(result.statusCounts),
+		);
+	}
+	endpoint.expectedExecutions += result.ok;
+	const drainMs = await waitForDrain(n8n, endpoint);
+	return { ...result, drainMs };
+}
+
+/** Sends one unsigned delivery to the trigger, which must reject it without an execution. */
+async function checkVerificationIsOn(endpoint: Endpoint, body: Buffer): Promise<void> {
+	const result = await runLoad({
+		url: endpoint.url,
+		body,
+		headers: { 'karla-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
+		concurrency: 1,
+		durationMs: 10_000,
+		maxRequests: 1,
+	});
+	if (result.statusCounts['401'] !== 1) {
+		throw new Error(
+			`the trigger responded ${JSON.stringify(result.statusCounts)} to a forged delivery, not one 401`,
+		);
+	}
+}
+
+function emptyRuns(): EndpointRuns {
+	return {
+		perSecond: [],
+		latencyMs: summarizeLatencies([]),
+		p99PerRun: [],
+		deliveries: 0,
+		errors: 0,
+		drainMs: [],
+	};
+}
+
+async function measureSize(
+	n8n: RunningN8n,
+	endpoints: Record<Endpoint['name'], Endpoint>,
+	label: BodyLabel,
+	options: EndToEndOptions,
+): Promise<EndToEndSizeResult> {
+	const body = buildBenchBody(label).bytes;
+	const runs = { karlaTrigger: emptyRuns(), webhookNode: emptyRuns() };
+	const latencies = { karlaTrigger: [] as number[], webhookNode: [] as number[] };
+
+	options.log(`[part 3] ${label}: warming up both workflows for ${options.warmupSeconds} s each`);
+	for (const endpoint of Object.values(endpoints)) {
+		await runEndpoint(n8n, endpoint, body, options.concurrency, options.warmupSeconds);
+	}
+
+	for (let round = 0; round < options.rounds; round++) {
+		// Alternating which goes first cancels a drift of the machine's speed within a round.
+		const order: Array<Endpoint['name']> =
+			round % 2 === 0 ? ['karlaTrigger', 'webhookNode'] : ['webhookNode', 'karlaTrigger'];
+		for (const name of order) {
+			const result = await runEndpoint(
+				n8n,
+				endpoints[name],
+				body,
+				options.concurrency,
+				options.runSeconds,
+			);
+			runs[name].perSecond.push(result.okPerSecond);
+			runs[name].p99PerRun.push(result.latencyMs.p99);
+			runs[name].deliveries += result.ok;
+			runs[name].drainMs.push(result.drainMs);
+			latencies[name].push(...result.latencies);
+			options.log(
+				`[part 3] ${label} round ${round + 1}/${options.rounds} ${name}: ` +
+					`${result.okPerSecond.toFixed(0)}/s, p50 ${result.latencyMs.median.toFixed(1)} ms, ` +
+					`p99 ${result.latencyMs.p99.toFixed(1)} ms, drained in ${result.drainMs} ms`,
+			);
+		}
+	}
+
+	runs.karlaTrigger.latencyMs = summarizeLatencies(latencies.karlaTrigger);
+	runs.webhookNode.latencyMs = summarizeLatencies(latencies.webhookNode);
+	const throughputRatio = summarize(
+		runs.karlaTrigger.perSecond.map((value, round) => value / runs.webhookNode.perSecond[round]),
+	);
+	const p99Ratio = summarize(
+		runs.karlaTrigger.p99PerRun.map((value, round) => value / runs.webhookNode.p99PerRun[round]),
+	);
+	const pooledP99Ratio = runs.karlaTrigger.latencyMs.p99 / runs.webhookNode.latencyMs.p99;
+	return {
+		body: label,
+		bodyBytes: body.length,
+		concurrency: options.concurrency,
+		karlaTrigger: runs.karlaTrigger,
+		webhookNode: runs.webhookNode,
+		throughputRatio,
+		p99Ratio,
+		pooledP99Ratio,
+		meetsTargets: {
+			throughput: throughputRatio.median >= END_TO_END_TARGETS.minThroughputRatio,
+			p99: p99Ratio.median <= END_TO_END_TARGETS.maxP99Ratio,
+		},
+	};
+}
+
+export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
+	const karlaWebhookId = randomUUID();
+	const plainPath = randomUUID();
+	const n8n = await startN8n({
+		packageMode: 'custom',
+		credentials: [buildSigningCredential({ id: CREDENTIAL_ID, signingSecret: SECRET })],
+		workflows: [
+			buildClaimWorkflow({
+				packageMode: 'custom',
+				workflowId: KARLA_WORKFLOW_ID,
+				name: 'Bench: Karla Claim Trigger',
+				webhookId: karlaWebhookId,
+				credentialId: CREDENTIAL_ID,
+				triggerOnly: true,
+			}),
+			buildWebhookNodeWorkflow(plainPath),
+		],
+		publish: [KARLA_WORKFLOW_ID, WEBHOOK_WORKFLOW_ID],
+		onProgress: options.log,
+	});
+
+	try {
+		const endpoints: Record<Endpoint['name'], Endpoint> = {
+			karlaTrigger: {
+				name: 'karlaTrigger',
+				workflowId: KARLA_WORKFLOW_ID,
+				url: n8n.webhookUrl(claimWebhookPath(karlaWebhookId)),
+				expectedExecutions: 0,
+			},
+			webhookNode: {
+				name: 'webhookNode',
+				workflowId: WEBHOOK_WORKFLOW_ID,
+				url: n8n.webhookUrl(plainPath),
+				expectedExecutions: 0,
+			},
+		};
+		await checkVerificationIsOn(endpoints.karlaTrigger, buildBenchBody('1 KB').bytes);
+
+		const sizes: EndToEndSizeResult[] = [];
+		for (const label of options.bodies) {
+			sizes.push(await measureSize(n8n, endpoints, label, options));
+		}
+		return {
+			n8nVersion: n8n.runtime.n8nVersion,
+			n8nNodeVersion: n8n.runtime.nodeVersion,
+			sizes,
+		};
+	} finally {
+		await n8n.stop();
+	}
+}

@@ -1,0 +1,243 @@
+import { spawnSync } from 'child_process';
+import { writeFileSync } from 'fs';
+import { loadavg } from 'os';
+import { join, relative } from 'path';
+
+import { describeMachine } from './lib/machine';
+import type { RoundOptions } from './lib/measure';
+import {
+	formatBytes,
+	formatDuration,
+	formatRate,
+	formatRatio,
+	formatSpread,
+	formatTable,
+	verdict,
+} from './lib/table';
+import { NORMALIZE_TARGETS, runMemory, runSpeed, type NormalizeResult } from './part2-normalize';
+import { RECEIVE_TARGETS, runReceiving, type ReceiveSizeResult } from './part1-receive';
+import {
+	END_TO_END_TARGETS,
+	runEndToEnd,
+	type EndToEndOptions,
+	type EndToEndResult,
+} from './part3-end-to-end';
+
+/**
+ * `npm run bench`: the cost of receiving and normalizing Karla claims, each next to a baseline
+ * measured in the same run. Prints tables and writes the figures to bench/results.json.
+ *
+ *   npm run bench -- [--quick] [--part=1,2,3] [--out=FILE]
+ */
+
+const USAGE = 'Usage: npm run bench -- [--quick] [--part=1,2,3] [--out=FILE]';
+const DEFAULT_OUT = join(__dirname, 'results.json');
+
+interface BenchArguments {
+	quick: boolean;
+	parts: number[];
+	out: string;
+}
+
+function parseArguments(argv: string[]): BenchArguments {
+	const parsed: BenchArguments = { quick: false, parts: [1, 2, 3], out: DEFAULT_OUT };
+	for (const argument of argv) {
+		if (argument === '--quick') {
+			parsed.quick = true;
+		} else if (argument.startsWith('--part=')) {
+			parsed.parts = argument
+				.slice('--part='.length)
+				.split(',')
+				.map((part) => Number(part.trim()));
+			if (parsed.parts.some((part) => ![1, 2, 3].includes(part))) {
+				throw new Error(`Invalid ${argument}: parts are 1, 2 and 3. ${USAGE}`);
+			}
+		} else if (argument.startsWith('--out=')) {
+			parsed.out = argument.slice('--out='.length);
+		} else if (argument === '--help') {
+			console.log(USAGE);
+			process.exit(0);
+		} else {
+			throw new Error(`Unknown argument ${argument}. ${USAGE}`);
+		}
+	}
+	return parsed;
+}
+
+/**
+ * Restarts this script with `--expose-gc` when `global.gc` is missing: the memory figures of
+ * part 2 are taken after full collections. Returns only when the flag is already on.
+ */
+function ensureGcExposed(): void {
+	if (typeof global.gc === 'function') return;
+	const child = spawnSync(
+		process.execPath,
+		[...process.execArgv, '--expose-gc', process.argv[1], ...process.argv.slice(2)],
+		{ stdio: 'inherit' },
+	);
+	process.exit(child.status ?? 1);
+}
+
+function log(line: string): void {
+	process.stderr.write(`${line}\n`);
+}
+
+function loadAverage(): number[] {
+	return loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
+function receivingRounds(quick: boolean): RoundOptions {
+	return quick
+		? { rounds: 40, warmupMs: 1_000, batchMs: 3 }
+		: { rounds: 200, warmupMs: 3_000, batchMs: 3 };
+}
+
+function normalizingRounds(quick: boolean): RoundOptions {
+	return quick
+		? { rounds: 30, warmupMs: 1_000, batchMs: 3 }
+		: { rounds: 120, warmupMs: 3_000, batchMs: 3 };
+}
+
+function printReceiving(results: ReceiveSizeResult[], rounds: number): void {
+	console.log(`\nPart 1: receiving one delivery, in process (median of ${rounds} rounds)`);
+	const rows: string[][] = [];
+	for (const size of results) {
+		for (const [index, result] of [size.floor, size.package, size.stripe].entries()) {
+			rows.push([
+				index === 0 ? `${size.body} (${size.bodyBytes} B)` : '',
+				result.name,
+				`${formatDuration(result.nsPerOp.median)} ${formatSpread(result.nsPerOp)}`,
+				formatRate(result.opsPerSecond),
+				result.ratioToBaseline === null ? '1' : formatRatio(result.ratioToBaseline),
+			]);
+		}
+		rows.push(['', 'package ÷ stripe', '', '', `${formatRatio(size.packageToStripe)}`]);
+		rows.push([
+			'',
+			`targets: ≤ ${RECEIVE_TARGETS.maxRatioToFloor} × floor, < 1 × stripe`,
+			'',
+			'',
+			`${verdict(size.meetsTargets.ratioToFloor)}, ${verdict(size.meetsTargets.fasterThanStripe)}`,
+		]);
+	}
+	console.log(formatTable(['body', 'case', 'time per delivery', 'per second', '× floor'], rows));
+}
+
+function printNormalizing(result: NormalizeResult, rounds: number): void {
+	console.log(`\nPart 2: normalizing one claim, in process (median of ${rounds} rounds)`);
+	const rows = result.sizes.map((size) => [
+		`${size.body} (${size.bodyBytes} B)`,
+		`${formatDuration(size.jsonParse.nsPerOp.median)} ${formatSpread(size.jsonParse.nsPerOp)}`,
+		`${formatDuration(size.normalize.nsPerOp.median)} ${formatSpread(size.normalize.nsPerOp)}`,
+		formatRate(size.claimsPerSecond),
+		size.normalize.ratioToBaseline === null ? '' : formatRatio(size.normalize.ratioToBaseline),
+		`≤ ${NORMALIZE_TARGETS.maxRatioToParse}: ${verdict(size.meetsTarget)}`,
+	]);
+	console.log(
+		formatTable(
+			['body', 'JSON.parse', 'normalizeClaim', 'claims/s', '× JSON.parse', 'target'],
+			rows,
+		),
+	);
+	const memory = result.memory;
+	const first = memory.samples[0];
+	const last = memory.samples[memory.samples.length - 1];
+	console.log(
+		`Memory over ${formatRate(memory.claims)} claims of ${memory.body} (after full GC): heapUsed ` +
+			`${formatBytes(first.heapUsed)} → ${formatBytes(last.heapUsed)} ` +
+			`(growth ${formatBytes(memory.heapGrowthBytes)}, trend ${formatBytes(memory.heapTrendBytes)}), ` +
+			`rss ${formatBytes(first.rss)} → ${formatBytes(last.rss)}, peak heapUsed before GC ` +
+			`${formatBytes(memory.peakHeapUsedBytes)}; flat (≤ ${formatBytes(NORMALIZE_TARGETS.maxHeapGrowthBytes)}): ` +
+			verdict(memory.flat),
+	);
+}
+
+function printEndToEnd(result: EndToEndResult): void {
+	console.log(
+		`\nPart 3: end to end through n8n ${result.n8nVersion} (Node ${result.n8nNodeVersion}), ` +
+			'Karla Claim Trigger against the Webhook node',
+	);
+	const rows: string[][] = [];
+	for (const size of result.sizes) {
+		for (const [name, runs] of [
+			['Karla Claim Trigger', size.karlaTrigger],
+			['n8n Webhook node', size.webhookNode],
+		] as const) {
+			const perSecond = [...runs.perSecond].sort((a, b) => a - b);
+			rows.push([
+				name === 'Karla Claim Trigger' ? `${size.body}, ${size.concurrency} in flight` : '',
+				name,
+				formatRate(perSecond[Math.floor(perSecond.length / 2)]),
+				`${runs.latencyMs.median.toFixed(1)} ms`,
+				`${runs.latencyMs.p99.toFixed(1)} ms`,
+			]);
+		}
+		rows.push([
+			'',
+			'Karla ÷ Webhook node',
+			`${formatRatio(size.throughputRatio)} (≥ ${END_TO_END_TARGETS.minThroughputRatio}: ${verdict(size.meetsTargets.throughput)})`,
+			'',
+			`${formatRatio(size.p99Ratio)} (≤ ${END_TO_END_TARGETS.maxP99Ratio}: ${verdict(size.meetsTargets.p99)})`,
+		]);
+	}
+	console.log(formatTable(['body', 'workflow', 'deliveries/s', 'p50', 'p99'], rows));
+}
+
+async function main(): Promise<void> {
+	const args = parseArguments(process.argv.slice(2));
+	ensureGcExposed();
+
+	const machine = describeMachine();
+	const results: Record<string, unknown> = {
+		machine,
+		command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+		quick: args.quick,
+		parts: args.parts,
+		loadAverageAtStart: loadAverage(),
+	};
+	log(
+		`[bench] ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ` +
+			`load average ${loadAverage().join(' ')}`,
+	);
+
+	if (args.parts.includes(1)) {
+		const options = receivingRounds(args.quick);
+		log('[bench] part 1: receiving');
+		const receiving = runReceiving(options);
+		results.receiving = { options, loadAverage: loadAverage(), sizes: receiving };
+		printReceiving(receiving, options.rounds);
+	}
+
+	if (args.parts.includes(2)) {
+		const options = normalizingRounds(args.quick);
+		log('[bench] part 2: normalizing');
+		const sizes = runSpeed(options);
+		const memory = runMemory(args.quick ? 20_000 : 100_000, '1 KB');
+		const normalizing: NormalizeResult = { sizes, memory };
+		results.normalizing = { options, loadAverage: loadAverage(), ...normalizing };
+		printNormalizing(normalizing, options.rounds);
+	}
+
+	if (args.parts.includes(3)) {
+		log('[bench] part 3: end to end through n8n');
+		const options: Omit<EndToEndOptions, 'log'> = {
+			bodies: args.quick ? ['1 KB'] : ['1 KB', '20 KB'],
+			concurrency: 8,
+			rounds: args.quick ? 2 : 4,
+			runSeconds: args.quick ? 2 : 5,
+			warmupSeconds: args.quick ? 1 : 3,
+		};
+		const endToEnd = await runEndToEnd({ ...options, log });
+		results.endToEnd = { options, loadAverage: loadAverage(), ...endToEnd };
+		printEndToEnd(endToEnd);
+	}
+
+	results.loadAverageAtEnd = loadAverage();
+	writeFileSync(args.out, `${JSON.stringify(results, null, '\t')}\n`);
+	log(`\n[bench] wrote ${relative(process.cwd(), args.out)}`);
+}
+
+main().catch((error: unknown) => {
+	console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+	process.exit(1);
+});
