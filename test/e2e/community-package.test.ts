@@ -1,0 +1,136 @@
+import axios from 'axios';
+import { randomUUID } from 'crypto';
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+
+import { buildClaimEvent } from '../../scripts/lib/claims';
+import { startHelpdeskStub, type HelpdeskStub } from '../../scripts/lib/helpdesk-stub';
+import { startN8n, type RunningN8n } from '../../scripts/lib/n8n-harness';
+import { PROJECT_DIR } from '../../scripts/lib/n8n-install';
+import {
+	buildClaimWorkflow,
+	buildSigningCredential,
+	claimWebhookPath,
+} from '../../scripts/lib/workflows';
+import { builtCredentialFiles, builtNodeFiles, referencedIcons } from '../helpers/package-contents';
+import { deliver } from './support/deliveries';
+
+// The package is installed as in a user's n8n: the npm pack tarball is unpacked into
+// ~/.n8n/nodes/node_modules/n8n-nodes-karla, and n8n's community package loader loads it.
+jest.setTimeout(180_000);
+
+const SECRET = 'community-package-secret-4e1f';
+const CREDENTIAL_ID = 'karlaPkgSecret01';
+const WORKFLOW = {
+	workflowId: 'karlaPkgFlow0001',
+	webhookId: '7a3e5b10-2c4d-4e6f-8a9b-0c1d2e3f4a01',
+};
+
+const packageJson = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
+	name: string;
+	n8n: { nodes: string[]; credentials: string[] };
+};
+
+let n8n: RunningN8n;
+let helpdesk: HelpdeskStub;
+
+function installedPackageDir(): string {
+	return join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', packageJson.name);
+}
+
+beforeAll(async () => {
+	helpdesk = await startHelpdeskStub();
+	n8n = await startN8n({
+		packageMode: 'community',
+		credentials: [buildSigningCredential({ id: CREDENTIAL_ID, signingSecret: SECRET })],
+		workflows: [
+			buildClaimWorkflow({
+				packageMode: 'community',
+				...WORKFLOW,
+				credentialId: CREDENTIAL_ID,
+				ticketsUrl: helpdesk.ticketsUrl,
+			}),
+		],
+		publish: [WORKFLOW.workflowId],
+	});
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await helpdesk?.close();
+});
+
+describe('community package', () => {
+	it('is unpacked with every file n8n loads', () => {
+		const files = [...packageJson.n8n.nodes, ...packageJson.n8n.credentials];
+
+		expect(files.length).toBeGreaterThan(0);
+		for (const file of ['package.json', ...files]) {
+			expect(existsSync(join(installedPackageDir(), file))).toBe(true);
+		}
+	});
+
+	it('loads without loader errors', () => {
+		const problems = n8n.logs
+			.lines()
+			.filter((line) =>
+				/Unrecognized node type|Failed to load package|Skipping package|Error loading/i.test(line),
+			);
+
+		expect(problems).toEqual([]);
+	});
+
+	it('serves every referenced icon', async () => {
+		const icons = [...builtNodeFiles(), ...builtCredentialFiles()].flatMap(referencedIcons);
+
+		expect(icons.length).toBeGreaterThan(0);
+		for (const icon of icons) {
+			const response = await axios.get(`${n8n.baseUrl}/icons/${packageJson.name}/${icon}`, {
+				validateStatus: () => true,
+			});
+			expect({ icon, status: response.status }).toEqual({ icon, status: 200 });
+		}
+	});
+
+	it('runs a valid claim through both nodes', async () => {
+		const claimId = randomUUID();
+		const before = await n8n.executions(WORKFLOW.workflowId);
+
+		const response = await deliver(
+			n8n.webhookUrl(claimWebhookPath(WORKFLOW.webhookId)),
+			JSON.stringify(buildClaimEvent({ claimId, orderNumber: '3005' })),
+			{ secret: SECRET },
+		);
+
+		expect({
+			status: response.status,
+			log: response.status === 200 ? '' : n8n.logs.tail(30),
+		}).toEqual({ status: 200, log: '' });
+		const executions = await n8n.waitForExecutions({
+			workflowId: WORKFLOW.workflowId,
+			count: before.length + 1,
+		});
+		expect(executions.slice(before.length).map((execution) => execution.status)).toEqual([
+			'success',
+		]);
+		const [ticket] = await helpdesk.waitForTickets(1);
+		expect(ticket.body).toMatchObject({
+			external_id: `karla-claim-${claimId}`,
+			requester: { email: 'jane.doe@example.com' },
+			claim: { id: claimId, order_number: '3005' },
+		});
+	});
+
+	it('rejects a forged claim with 401', async () => {
+		const before = await n8n.executions(WORKFLOW.workflowId);
+
+		const response = await deliver(
+			n8n.webhookUrl(claimWebhookPath(WORKFLOW.webhookId)),
+			JSON.stringify(buildClaimEvent()),
+			{ secret: 'a-different-secret-0000' },
+		);
+
+		expect(response.status).toBe(401);
+		expect(await n8n.executions(WORKFLOW.workflowId)).toEqual(before);
+	});
+});
