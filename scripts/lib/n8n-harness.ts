@@ -141,7 +141,9 @@ export async function startN8n(options: StartN8nOptions): Promise<RunningN8n> {
 		installPackage(options, n8nFolder, progress);
 
 		const port = await findFreePort();
-		const brokerPort = await findFreePort();
+		let brokerPort = await findFreePort();
+		// The system may hand out a just-released port again.
+		while (brokerPort === port) brokerPort = await findFreePort();
 		const baseUrl = `http://127.0.0.1:${port}`;
 		const env = buildEnv(runtime, userFolder, port, brokerPort, baseUrl, options.env);
 
