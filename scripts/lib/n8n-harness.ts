@@ -284,8 +284,9 @@ export function buildEnv(
 		N8N_HIRING_BANNER_ENABLED: 'false',
 		N8N_DYNAMIC_BANNERS_ENABLED: 'false',
 		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
-		// The MCP server registry refreshes from n8n's public API at start.
-		N8N_DISABLED_MODULES: 'mcp-registry',
+		// The MCP server registry refreshes from n8n's public API at start. n8n 1.123.81 has no
+		// such module and refuses to start when it is named.
+		...(runtime.line === 2 ? { N8N_DISABLED_MODULES: 'mcp-registry' } : {}),
 		N8N_PYTHON_ENABLED: 'false',
 		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
 		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
