@@ -174,6 +174,27 @@ export class KarlaClaimTrigger implements INodeType {
 		],
 		properties: [
 			{
+				displayName: 'Registration',
+				name: 'registration',
+				type: 'options',
+				default: 'manual',
+				description: 'How Karla learns where to send claim events',
+				options: [
+					{
+						name: 'Manual',
+						value: 'manual',
+						description:
+							"You paste the webhook URL into Karla's portal and the webhook's secret into a Karla Signing Secret credential",
+					},
+					{
+						name: 'Automatic',
+						value: 'automatic',
+						description:
+							"The node registers its webhook through Karla's API when the workflow is published, with a secret it generates, and deletes it when unpublished",
+					},
+				],
+			},
+			{
 				displayName:
 					"Paste the Production URL above into the webhook settings of Karla's portal, then publish this workflow. The Test URL only works while n8n is listening for a test event.",
 				name: 'setupNotice',

@@ -322,3 +322,27 @@ describe('KarlaClaimTrigger automatic registration', () => {
 		});
 	});
 });
+
+describe('KarlaClaimTrigger description', () => {
+	const { description } = new KarlaClaimTrigger();
+	const declared = new Set(description.properties.map((property) => property.name));
+
+	it('declares every parameter its display options use', () => {
+		const conditions = [
+			...description.properties.map((property) => property.displayOptions),
+			...(description.credentials ?? []).map((credential) => credential.displayOptions),
+		];
+		for (const displayOptions of conditions) {
+			for (const name of Object.keys(displayOptions?.show ?? {})) {
+				expect(declared).toContain(name);
+			}
+		}
+	});
+
+	it('defaults to manual registration', () => {
+		const registration = description.properties.find(
+			(property) => property.name === 'registration',
+		);
+		expect(registration?.default).toBe('manual');
+	});
+});
