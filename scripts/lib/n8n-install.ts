@@ -11,6 +11,8 @@ export const PROJECT_DIR = resolve(__dirname, '..', '..');
  */
 export type N8nLine = 1 | 2;
 
+const HEARTBEAT_MS = 30_000;
+
 export interface N8nRuntime {
 	line: N8nLine;
 	/** Folder that contains `node_modules/n8n`. */
@@ -46,17 +48,33 @@ export async function ensureN8nInstalled(options: InstallOptions = {}): Promise<
 		});
 		let out = '';
 		let pending = '';
+		const startedAt = Date.now();
+		let lastOutputAt = startedAt;
+		// npm prints nothing while it installs n8n for minutes, so a line every 30 s shows that the
+		// install is still running.
+		const heartbeat = setInterval(() => {
+			if (Date.now() - lastOutputAt < HEARTBEAT_MS) return;
+			onProgress(
+				`[install-n8n] still working (${Math.round((Date.now() - startedAt) / 1000)} s so far)`,
+			);
+			lastOutputAt = Date.now();
+		}, HEARTBEAT_MS);
 		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
 			out += chunk;
 		});
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+			lastOutputAt = Date.now();
 			pending += chunk;
 			const lines = pending.split('\n');
 			pending = lines.pop() ?? '';
 			for (const text of lines) if (text.trim() !== '') onProgress(text);
 		});
-		child.on('error', reject);
+		child.on('error', (error) => {
+			clearInterval(heartbeat);
+			reject(error);
+		});
 		child.on('close', (code) => {
+			clearInterval(heartbeat);
 			if (pending.trim() !== '') onProgress(pending);
 			if (code === 0) resolvePromise(out);
 			else reject(new Error(`scripts/install-n8n.sh ${line} failed with exit code ${code}`));
