@@ -213,7 +213,7 @@ describe('recipe files', () => {
 
 describe('recipe documentation', () => {
 	const examplesReadme = readFileSync(join(EXAMPLES_DIR, 'README.md'), 'utf8');
-	const recipesDoc = readFileSync(join(ROOT, 'docs', 'recipes.md'), 'utf8');
+	const recipesDoc = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 	it.each(recipeFiles)('%s is documented', (file) => {
 		expect(examplesReadme).toContain(`](${file})`);
