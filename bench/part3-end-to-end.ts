@@ -27,6 +27,8 @@ export interface EndToEndOptions {
 	rounds: number;
 	runSeconds: number;
 	warmupSeconds: number;
+	/** Extra n8n settings, such as `N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE`; none by default. */
+	n8nEnv: Record<string, string>;
 	log: (line: string) => void;
 }
 
@@ -271,6 +273,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
 			buildWebhookNodeWorkflow(plainPath),
 		],
 		publish: [KARLA_WORKFLOW_ID, WEBHOOK_WORKFLOW_ID],
+		env: options.n8nEnv,
 		onProgress: options.log,
 	});
 

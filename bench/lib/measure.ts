@@ -83,16 +83,29 @@ function timeBatch(run: () => unknown, iterations: number): number {
 	return Number(process.hrtime.bigint() - start);
 }
 
-/** Runs a case for about `durationMs` and returns its time per operation in nanoseconds. */
-function warmUp(run: () => unknown, durationMs: number): number {
+/** Runs a case for about `durationMs`, so that the optimising compiler has seen it. */
+function warmUp(run: () => unknown, durationMs: number): void {
 	const deadline = process.hrtime.bigint() + BigInt(Math.round(durationMs * 1e6));
-	let iterations = 0;
-	const start = process.hrtime.bigint();
-	while (process.hrtime.bigint() < deadline) {
-		sink = run();
-		iterations++;
+	while (process.hrtime.bigint() < deadline) sink = run();
+}
+
+/**
+ * Returns the iterations that make one batch last about `batchMs`. The fastest of a few short
+ * batches is taken: a GC pause or a preemption during calibration would otherwise make every
+ * later batch too short.
+ */
+function calibrate(run: () => unknown, batchMs: number): number {
+	let iterations = 1;
+	let nsPerOp = timeBatch(run, iterations);
+	// Grows the probe until it lasts a tenth of a batch, so that the timer's resolution is no issue.
+	while (nsPerOp * iterations < batchMs * 1e5 && iterations < 1e7) {
+		iterations *= 2;
+		nsPerOp = timeBatch(run, iterations) / iterations;
 	}
-	return Number(process.hrtime.bigint() - start) / iterations;
+	for (let probe = 0; probe < 4; probe++) {
+		nsPerOp = Math.min(nsPerOp, timeBatch(run, iterations) / iterations);
+	}
+	return Math.max(1, Math.round((batchMs * 1e6) / nsPerOp));
 }
 
 /**
@@ -102,13 +115,10 @@ function warmUp(run: () => unknown, durationMs: number): number {
 export function compareInRounds(cases: readonly BenchCase[], options: RoundOptions): CaseResult[] {
 	const warmupShareMs = options.warmupMs / cases.length;
 	// Two passes, so that the cases measured first are warmed again after the others have run.
-	const estimates = cases.map((benchCase) => warmUp(benchCase.run, warmupShareMs / 2));
-	cases.forEach((benchCase, index) => {
-		estimates[index] = warmUp(benchCase.run, warmupShareMs / 2);
-	});
-	const iterations = estimates.map((nsPerOp) =>
-		Math.max(1, Math.round((options.batchMs * 1e6) / nsPerOp)),
-	);
+	for (let pass = 0; pass < 2; pass++) {
+		for (const benchCase of cases) warmUp(benchCase.run, warmupShareMs / 2);
+	}
+	const iterations = cases.map((benchCase) => calibrate(benchCase.run, options.batchMs));
 
 	const samples: number[][] = cases.map(() => []);
 	for (let round = 0; round < options.rounds; round++) {
