@@ -87,6 +87,15 @@ function stringOrNull(value: unknown): string | null {
 	return typeof value === 'string' ? value : null;
 }
 
+/**
+ * Reads a claim id the way Karla Claim Normalize does, a number as its decimal string, so that
+ * both nodes give one event the same dedupe key.
+ */
+function claimIdOrNull(value: unknown): string | null {
+	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+	return stringOrNull(value);
+}
+
 /** Reads the event's ref; a claim that carries only `event_data.event_name` gets `claims/<name>`. */
 export function resolveEventRef(event: unknown): string | null {
 	const envelope = asObject(event);
@@ -216,7 +225,7 @@ export function handleDelivery(
 	const bodySha256 = hash('sha256', request.rawBody, 'hex');
 	const envelope = asObject(event);
 	const eventData = asObject(envelope?.event_data);
-	const claimId = eventData === null ? null : stringOrNull(eventData.claim_id);
+	const claimId = eventData === null ? null : claimIdOrNull(eventData.claim_id);
 	const metadata: DeliveryMetadata = {
 		signature_timestamp: check.timestamp,
 		received_at: toIsoTimestamp(request.receivedAtMs),

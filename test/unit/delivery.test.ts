@@ -4,6 +4,7 @@ import {
 	resolveEventRef,
 	type DeliverySettings,
 } from '../../nodes/shared/delivery';
+import { normalizeClaim } from '../../nodes/shared/normalize';
 import { karlaSignature } from '../helpers/signer';
 
 const SECRET = 'delivery-secret-0123456789';
@@ -189,6 +190,16 @@ describe('handleDelivery', () => {
 	it('accepts an unknown claim ref', () => {
 		const outcome = deliver(JSON.stringify(claim('claims/archived')));
 		expect(outcome.action).toBe('emit');
+	});
+
+	it('keys a numeric claim_id like Karla Claim Normalize does', () => {
+		const body = JSON.stringify(claim('claims/created', { event_data: { claim_id: 4711 } }));
+		const outcome = deliver(body);
+		expect(outcome.action).toBe('emit');
+		if (outcome.action !== 'emit') return;
+		const normalized = normalizeClaim(JSON.parse(body));
+		expect(normalized.ok && normalized.record.dedupe_key).toBe(outcome.metadata.dedupe_key);
+		expect(outcome.metadata.dedupe_key).toBe('claims/created:4711:');
 	});
 
 	it('decodes pretty-printed and escaped bodies', () => {
