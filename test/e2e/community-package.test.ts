@@ -1,11 +1,12 @@
 import axios from 'axios';
 import { randomUUID } from 'crypto';
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 
 import { buildClaimEvent } from '../../scripts/lib/claims';
 import { startHelpdeskStub, type HelpdeskStub } from '../../scripts/lib/helpdesk-stub';
-import { startN8n, type RunningN8n } from '../../scripts/lib/n8n-harness';
+import { packProject, startN8n, type RunningN8n } from '../../scripts/lib/n8n-harness';
 import { PROJECT_DIR } from '../../scripts/lib/n8n-install';
 import {
 	buildClaimWorkflow,
@@ -33,6 +34,9 @@ const packageJson = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), '
 
 let n8n: RunningN8n;
 let helpdesk: HelpdeskStub;
+/** Icons the built descriptions reference, read when the tarball is packed. */
+let referencedIconPaths: string[];
+let packDir: string | undefined;
 
 function installedPackageDir(): string {
 	return join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', packageJson.name);
@@ -40,8 +44,14 @@ function installedPackageDir(): string {
 
 beforeAll(async () => {
 	helpdesk = await startHelpdeskStub();
+	// dist/ is read right when it is packed, because a build elsewhere in the checkout may replace
+	// it while the tests run.
+	packDir = mkdtempSync(join(tmpdir(), 'karla-pack-'));
+	const tarball = packProject(packDir);
+	referencedIconPaths = [...builtNodeFiles(), ...builtCredentialFiles()].flatMap(referencedIcons);
 	n8n = await startN8n({
 		packageMode: 'community',
+		tarball,
 		credentials: [buildSigningCredential({ id: CREDENTIAL_ID, signingSecret: SECRET })],
 		workflows: [
 			buildClaimWorkflow({
@@ -58,6 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await n8n?.stop();
 	await helpdesk?.close();
+	if (packDir !== undefined) rmSync(packDir, { recursive: true, force: true });
 });
 
 describe('community package', () => {
@@ -81,10 +92,8 @@ describe('community package', () => {
 	});
 
 	it('serves every referenced icon', async () => {
-		const icons = [...builtNodeFiles(), ...builtCredentialFiles()].flatMap(referencedIcons);
-
-		expect(icons.length).toBeGreaterThan(0);
-		for (const icon of icons) {
+		expect(referencedIconPaths.length).toBeGreaterThan(0);
+		for (const icon of referencedIconPaths) {
 			const response = await axios.get(`${n8n.baseUrl}/icons/${packageJson.name}/${icon}`, {
 				validateStatus: () => true,
 			});
