@@ -169,7 +169,10 @@ export function handleDelivery(
 
 	let event: unknown;
 	try {
-		event = JSON.parse(request.rawBody.toString('utf8'));
+		// n8n's own JSON parser accepts a leading byte order mark, and RFC 8259 lets parsers ignore
+		// it; JSON.parse does not, so it is dropped here. The signature covered it already.
+		const text = request.rawBody.toString('utf8');
+		event = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 	} catch {
 		return {
 			action: 'reject',

@@ -192,6 +192,24 @@ describe('handleDelivery', () => {
 		expect(outcome.action).toBe('emit');
 	});
 
+	it('emits an authentic body that starts with a byte order mark', () => {
+		const body = Buffer.concat([
+			Buffer.from([0xef, 0xbb, 0xbf]),
+			Buffer.from(JSON.stringify(claim()), 'utf8'),
+		]);
+		const outcome = handleDelivery(
+			{
+				signatureHeader: karlaSignature(SECRET, body, T),
+				rawBody: body,
+				secrets: { current: SECRET },
+				receivedAtMs: NOW_MS,
+			},
+			SETTINGS,
+		);
+		expect(outcome.action).toBe('emit');
+		expect(outcome.action === 'emit' && outcome.item.event_data).toEqual(claim().event_data);
+	});
+
 	it('keys a numeric claim_id like Karla Claim Normalize does', () => {
 		const body = JSON.stringify(claim('claims/created', { event_data: { claim_id: 4711 } }));
 		const outcome = deliver(body);
