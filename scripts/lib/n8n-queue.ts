@@ -29,7 +29,7 @@ import {
 } from './n8n-harness';
 import { ensureN8nInstalled, PROJECT_DIR, type N8nRuntime } from './n8n-install';
 import { postgresQuery, type PostgresConnection } from './n8n-postgres';
-import { readExecutionData, readNodeOutputs } from './n8n-run-data';
+import { readExecutionData, readNodeItems, readNodeOutputs, type NodeItem } from './n8n-run-data';
 import {
 	createDatabase,
 	dropDatabase,
@@ -131,6 +131,8 @@ export interface RunningQueue {
 	 * Executions without a run of that node map to an empty array.
 	 */
 	nodeOutputs(executionIds: number[], nodeName: string): Promise<Map<number, unknown[]>>;
+	/** The same with the metadata of each item's binary properties. */
+	nodeItems(executionIds: number[], nodeName: string): Promise<Map<number, NodeItem[]>>;
 	/** Each listed execution's stored run data as text, to search for values the trigger received. */
 	executionDataText(executionIds: number[]): Promise<Map<number, string>>;
 	/** Stops every n8n process, drops the database and stops the services it started. */
@@ -263,6 +265,8 @@ export async function startN8nQueue(options: StartQueueOptions = {}): Promise<Ru
 				await readExecutionFailureWith(query, runtime.nodeBin, runtime.dir, executionId),
 			nodeOutputs: async (executionIds, nodeName) =>
 				await readNodeOutputs(runtime, query, executionIds, nodeName),
+			nodeItems: async (executionIds, nodeName) =>
+				await readNodeItems(runtime, query, executionIds, nodeName),
 			executionDataText: async (executionIds) => await readExecutionData(query, executionIds),
 			stop,
 		};
@@ -326,8 +330,9 @@ function buildQueueEnv(
 		QUEUE_BULL_PREFIX: `karla-${runId}`,
 		// Every process must decrypt the credentials the main process stored.
 		N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-		// The URL Karla is given, so it must reach the webhook process, in production through a
-		// load balancer.
+		// The base of the URL Karla is given, so it must reach the webhook process, in production
+		// through a load balancer. n8n 2.41.1 reads N8N_WEBHOOK_URL first; 1.x reads WEBHOOK_URL.
+		N8N_WEBHOOK_URL: `${webhookBaseUrl}/`,
 		WEBHOOK_URL: `${webhookBaseUrl}/`,
 		// n8n 2.41.1 already defaults to `database` in queue mode. It is set here for clarity,
 		// because a worker cannot read files from another process's filesystem folder.

@@ -20,8 +20,26 @@ export async function readExecutionData(
 	return data;
 }
 
-/** n8n stores run data in the `flatted` format, so n8n's own copy of `flatted` parses it. */
-const NODE_OUTPUT_SCRIPT = `
+/** Metadata of one binary property of an item; the bytes stay where n8n stored them. */
+export interface BinaryReference {
+	/** Where n8n stored the bytes, such as `database:...` or `filesystem-v2:...`; unset in memory. */
+	id?: string;
+	mimeType?: string;
+	fileName?: string;
+	fileSize?: string;
+}
+
+/** One item a node output: its JSON and the metadata of its binary properties. */
+export interface NodeItem {
+	json: unknown;
+	binary: Record<string, BinaryReference>;
+}
+
+/**
+ * n8n stores run data in the `flatted` format, so n8n's own copy of `flatted` parses it. Binary
+ * properties lose their `data`, which holds the bytes themselves in n8n's in-memory mode.
+ */
+const NODE_ITEMS_SCRIPT = `
 const [n8nPackageDir, nodeName] = process.argv.slice(1);
 const { parse } = require(require.resolve('flatted', { paths: [n8nPackageDir] }));
 const rows = JSON.parse(require('fs').readFileSync(0, 'utf8'));
@@ -29,22 +47,29 @@ const outputs = {};
 for (const [executionId, text] of rows) {
 	const runs = (((parse(text) || {}).resultData || {}).runData || {})[nodeName] || [];
 	outputs[executionId] = runs.flatMap((run) =>
-		(((run.data || {}).main || [])[0] || []).map((item) => item.json),
+		(((run.data || {}).main || [])[0] || []).map((item) => {
+			const binary = {};
+			for (const [key, value] of Object.entries(item.binary || {})) {
+				const { data, ...metadata } = value;
+				binary[key] = metadata;
+			}
+			return { json: item.json, binary };
+		}),
 	);
 }
 process.stdout.write(JSON.stringify(outputs));
 `;
 
 /**
- * Returns the JSON of the items a node output in each listed execution, read from n8n's execution
- * records. An execution without a run of that node maps to an empty array.
+ * Returns the items a node output in each listed execution, read from n8n's execution records.
+ * An execution without a run of that node maps to an empty array.
  */
-export async function readNodeOutputs(
+export async function readNodeItems(
 	runtime: N8nRuntime,
 	query: SqlQuery,
 	executionIds: number[],
 	nodeName: string,
-): Promise<Map<number, unknown[]>> {
+): Promise<Map<number, NodeItem[]>> {
 	const data = await readExecutionData(query, executionIds);
 	const stdout = await new Promise<string>((resolve, reject) => {
 		const child = execFile(
@@ -52,7 +77,7 @@ export async function readNodeOutputs(
 			[
 				'--no-warnings',
 				'-e',
-				NODE_OUTPUT_SCRIPT,
+				NODE_ITEMS_SCRIPT,
 				join(runtime.dir, 'node_modules', 'n8n'),
 				nodeName,
 			],
@@ -64,8 +89,25 @@ export async function readNodeOutputs(
 		);
 		child.stdin?.end(JSON.stringify([...data.entries()]));
 	});
-	const parsed = JSON.parse(stdout) as Record<string, unknown[]>;
+	const parsed = JSON.parse(stdout) as Record<string, NodeItem[]>;
+	const items = new Map<number, NodeItem[]>();
+	for (const id of executionIds) items.set(id, parsed[String(id)] ?? []);
+	return items;
+}
+
+/** Returns the JSON of the items a node output in each listed execution, as readNodeItems. */
+export async function readNodeOutputs(
+	runtime: N8nRuntime,
+	query: SqlQuery,
+	executionIds: number[],
+	nodeName: string,
+): Promise<Map<number, unknown[]>> {
+	const items = await readNodeItems(runtime, query, executionIds, nodeName);
 	const outputs = new Map<number, unknown[]>();
-	for (const id of executionIds) outputs.set(id, parsed[String(id)] ?? []);
+	for (const [id, list] of items)
+		outputs.set(
+			id,
+			list.map((item) => item.json),
+		);
 	return outputs;
 }

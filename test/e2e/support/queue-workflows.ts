@@ -30,3 +30,31 @@ export function automaticRegistrationWorkflow(options: AutomaticWorkflowOptions)
 	trigger.credentials = { karlaApi: { id: options.credentialId, name: 'Karla API' } };
 	return workflow;
 }
+
+export interface PhotoWorkflowOptions {
+	workflowId: string;
+	webhookId: string;
+	/** Id of an imported `karlaSigningSecretApi` credential. */
+	credentialId: string;
+}
+
+/**
+ * Builds the example workflow without the helpdesk step and with photo downloads on: Normalize
+ * fetches the claim's photos over HTTP from localhost and attaches them as binary properties.
+ */
+export function photoWorkflow(options: PhotoWorkflowOptions): object {
+	const workflow = buildClaimWorkflow({
+		packageMode: 'community',
+		workflowId: options.workflowId,
+		webhookId: options.webhookId,
+		credentialId: options.credentialId,
+	}) as WorkflowJson;
+	const normalize = workflow.nodes.find((node) => node.type.endsWith('.karlaClaimNormalize'));
+	if (normalize === undefined) throw new Error('The example workflow has no Karla Claim Normalize');
+	normalize.parameters.options = {
+		downloadPhotos: true,
+		allowedHosts: 'localhost',
+		allowHttp: true,
+	};
+	return workflow;
+}
