@@ -202,6 +202,29 @@ describe('Karla Claim Normalize in n8n-core', () => {
 				'/download': sendFile(jpegBytes(96), { 'content-type': 'application/octet-stream' }),
 				'/moved': redirectTo('/photo.jpg'),
 				'/to-metadata': redirectTo('http://169.254.169.254/latest/meta-data/'),
+				// Declares 50 MB, sends 1 MB and then nothing more.
+				'/declared-huge': (_request, response) => {
+					response.writeHead(200, {
+						'content-type': 'image/jpeg',
+						'content-length': 50 * 1024 * 1024,
+					});
+					response.write(jpegBytes(1024 * 1024));
+				},
+				// Sends one byte every 200 ms, 8 s in all, past the fetcher's 5 s timeout.
+				'/trickle': (_request, response) => {
+					const bytes = jpegBytes(40);
+					response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': bytes.length });
+					let sent = 0;
+					const timer = setInterval(() => {
+						if (response.destroyed || sent >= bytes.length) {
+							clearInterval(timer);
+							response.end();
+							return;
+						}
+						response.write(bytes.subarray(sent, sent + 1));
+						sent++;
+					}, 200);
+				},
 			});
 		});
 
@@ -236,6 +259,20 @@ describe('Karla Claim Normalize in n8n-core', () => {
 			expect(Object.keys(item.json).slice(-2)).toEqual(['dedupe_key', 'photo_downloads']);
 			expect(server.requests).toEqual([]);
 		});
+
+		async function fetchLocal(urls: string[]) {
+			const run = await runWorkflow({
+				nodes: [
+					workflowNode('Start', 'fixtureEmitter', { items: '[{}]' }),
+					workflowNode('Fetch', 'localPhotoFetcher', { urls: JSON.stringify(urls) }),
+				],
+				connections: chain('Start', 'Fetch'),
+				nodeTypes,
+			});
+			expect(run.status).toBe('success');
+			const [item] = outputOf(run, 'Fetch');
+			return item.json.records as unknown as Array<Record<string, unknown>>;
+		}
 
 		it("n8n's helpers download, redirect and store binary data", async () => {
 			const run = await runWorkflow({
@@ -278,5 +315,31 @@ describe('Karla Claim Normalize in n8n-core', () => {
 			);
 			expect(server.requests.sort()).toEqual(['/download', '/moved', '/photo.jpg', '/to-metadata']);
 		});
+
+		// n8n's httpRequest buffers the whole body before the Content-Length check runs, so a large
+		// declared size is only refused after the transfer, here after the timeout.
+		it.failing(
+			'refuses a declared size over the limit before the body ends',
+			async () => {
+				const records = await fetchLocal([`${server.origin}/declared-huge`]);
+				expect(records.map((record) => [record.outcome, record.reason])).toEqual([
+					['failed', 'too_large'],
+				]);
+			},
+			30_000,
+		);
+
+		// The timeout of n8n's httpRequest restarts with every chunk, so it does not bound the
+		// whole response as Photo Timeout promises.
+		it.failing(
+			'times out a response that trickles past the timeout',
+			async () => {
+				const records = await fetchLocal([`${server.origin}/trickle`]);
+				expect(records.map((record) => [record.outcome, record.reason])).toEqual([
+					['failed', 'timeout'],
+				]);
+			},
+			30_000,
+		);
 	});
 });
