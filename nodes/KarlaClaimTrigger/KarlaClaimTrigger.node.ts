@@ -322,16 +322,34 @@ export class KarlaClaimTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const request = this.getRequestObject();
-		// The HMAC covers the exact bytes Karla sent, so the raw body is read even when n8n has
-		// already parsed it as JSON.
-		if (request.rawBody === undefined) await request.readRawBody();
-		const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.alloc(0);
-
 		const header = this.getHeaderData()[SIGNATURE_HEADER];
+		const signatureHeader = Array.isArray(header) ? header.join(',') : header;
+
+		// The HMAC covers the exact bytes Karla sent, so the raw body is read even when n8n has
+		// already parsed it as JSON. n8n cannot give the bytes of a multipart body or of one over
+		// its size limit; such a request is answered here instead of failing as an execution.
+		let rawBody: Buffer | null;
+		try {
+			if (request.rawBody === undefined) await request.readRawBody();
+			rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.alloc(0);
+		} catch {
+			rawBody = null;
+		}
+		if (rawBody === null && signatureHeader !== undefined && signatureHeader.trim() !== '') {
+			this.logger.debug('Karla Claim Trigger answered a delivery without starting the workflow', {
+				status: 400,
+				reason: 'body_unreadable',
+			});
+			this.getResponseObject()
+				.status(400)
+				.json({ error: 'Bad Request', reason: 'body_unreadable' });
+			return { noWebhookResponse: true };
+		}
+
 		const outcome = handleDelivery(
 			{
-				signatureHeader: Array.isArray(header) ? header.join(',') : header,
-				rawBody,
+				signatureHeader,
+				rawBody: rawBody ?? Buffer.alloc(0),
 				secrets: await readSecrets(this),
 				receivedAtMs: Date.now(),
 			},

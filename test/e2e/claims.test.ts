@@ -327,6 +327,38 @@ describe('body encoding', () => {
 		expect(await n8n.executions(MAIN.workflowId)).toEqual(before);
 	});
 
+	it('JSON with a byte order mark is accepted', async () => {
+		const claimId = randomUUID();
+		const body = Buffer.concat([
+			Buffer.from([0xef, 0xbb, 0xbf]),
+			Buffer.from(JSON.stringify(buildClaimEvent({ claimId })), 'utf8'),
+		]);
+		const before = await n8n.executions(MAIN.workflowId);
+
+		const response = await deliver(urlOf(MAIN), body, { secret: CURRENT_SECRET });
+
+		expectStatus(response, 200);
+		await newExecutions(MAIN.workflowId, before, 1);
+		await ticketsFor(claimId);
+	});
+
+	// n8n gives no raw body for multipart requests, so the bytes cannot be verified.
+	it.each([
+		['signed', CURRENT_SECRET, 400],
+		['unsigned', undefined, 401],
+	])('%s multipart body gets %s and no execution', async (_name, secret, status) => {
+		const body = `--b\r\nContent-Disposition: form-data; name="event"\r\n\r\n{}\r\n--b--\r\n`;
+		const before = await n8n.executions(MAIN.workflowId);
+
+		const response = await deliver(urlOf(MAIN), body, {
+			secret,
+			contentType: 'multipart/form-data; boundary=b',
+		});
+
+		expectStatus(response, status);
+		expect(await n8n.executions(MAIN.workflowId)).toEqual(before);
+	});
+
 	it('malformed JSON as text/plain gets 400', async () => {
 		const before = await n8n.executions(MAIN.workflowId);
 

@@ -21,6 +21,8 @@ interface DeliveryInput {
 	header?: string | string[];
 	parameters?: Record<string, unknown>;
 	rawBodyPreloaded?: boolean;
+	/** n8n cannot read the body, as for multipart bodies or one over its size limit. */
+	rawBodyUnreadable?: boolean;
 	staticData?: Record<string, unknown>;
 }
 
@@ -30,6 +32,7 @@ function fakeWebhookContext(input: DeliveryInput) {
 	const request: { rawBody?: Buffer; readRawBody: jest.Mock } = {
 		rawBody: input.rawBodyPreloaded ? rawBody : undefined,
 		readRawBody: jest.fn(async () => {
+			if (input.rawBodyUnreadable) throw new Error('Request body stream was aborted');
 			request.rawBody = rawBody;
 		}),
 	};
@@ -120,6 +123,23 @@ describe('KarlaClaimTrigger.webhook', () => {
 		expect(result.noWebhookResponse).toBe(true);
 		expect(result.workflowData).toBeUndefined();
 		expect(JSON.stringify(response.body)).not.toContain(SECRET);
+	});
+
+	it('answers 401 to an unsigned body n8n cannot read', async () => {
+		const { result, response } = await run({ body: 'x', rawBodyUnreadable: true });
+		expect(response.statusCode).toBe(401);
+		expect(result.workflowData).toBeUndefined();
+	});
+
+	it('answers 400 to a signed body n8n cannot read', async () => {
+		const { result, response } = await run({
+			body: 'x',
+			header: karlaSignature(SECRET, 'x', nowSeconds()),
+			rawBodyUnreadable: true,
+		});
+		expect(response.statusCode).toBe(400);
+		expect(response.body).toEqual({ error: 'Bad Request', reason: 'body_unreadable' });
+		expect(result.workflowData).toBeUndefined();
 	});
 
 	it('accepts the previous secret', async () => {
