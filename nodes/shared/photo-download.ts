@@ -82,6 +82,43 @@ function toBuffer(body: unknown): Buffer | null {
 	return null;
 }
 
+/** The part of a Node.js readable stream that the downloader uses. */
+interface ByteStream extends AsyncIterable<unknown> {
+	destroy(): void;
+}
+
+function asByteStream(body: unknown): ByteStream | null {
+	const candidate = body as Partial<ByteStream> | null;
+	if (typeof candidate !== 'object' || candidate === null) return null;
+	if (typeof candidate.destroy !== 'function') return null;
+	return typeof candidate[Symbol.asyncIterator] === 'function' ? (candidate as ByteStream) : null;
+}
+
+/** Stops reading a response body that will not be used, so its socket is released. */
+function discardBody(body: unknown): void {
+	asByteStream(body)?.destroy();
+}
+
+/**
+ * Reads a streamed body up to `maxBytes` and stops as soon as it is over, so a large or endless
+ * body is never held in memory. Returns null when the body is over the limit.
+ */
+async function readWithLimit(stream: ByteStream, maxBytes: number): Promise<Buffer | null> {
+	const chunks: Buffer[] = [];
+	let total = 0;
+	for await (const chunk of stream) {
+		const bytes = toBuffer(chunk);
+		if (bytes === null) continue;
+		total += bytes.length;
+		if (total > maxBytes) {
+			stream.destroy();
+			return null;
+		}
+		chunks.push(bytes);
+	}
+	return Buffer.concat(chunks, total);
+}
+
 function isTimeout(error: unknown): boolean {
 	const { code, message } = asRecord(error);
 	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return true;
@@ -106,24 +143,26 @@ async function fetchPhoto(
 ): Promise<FetchedPhoto | FetchProblem> {
 	let url = startUrl;
 	for (let hop = 0; ; hop++) {
+		// n8n-core 2.41's `timeout` restarts with every chunk received, so the signal bounds the
+		// whole request, body included. The body comes as a stream so reading stops at the limit.
+		const deadline = AbortSignal.timeout(policy.timeoutMs);
 		let response: Record<string, unknown>;
 		try {
-			// NOTE: with `encoding: 'arraybuffer'` n8n buffers the whole body before returning, so
-			// the size limit bounds what is stored, while the timeout bounds the transfer.
 			response = asRecord(
 				await helpers.httpRequest({
 					url: url.href,
 					method: 'GET',
 					headers: { Accept: 'image/*, */*;q=0.5' },
-					encoding: 'arraybuffer',
+					encoding: 'stream',
 					returnFullResponse: true,
 					disableFollowRedirect: true,
 					ignoreHttpStatusErrors: true,
 					timeout: policy.timeoutMs,
+					abortSignal: deadline,
 				}),
 			);
 		} catch (error: unknown) {
-			if (isTimeout(error)) {
+			if (deadline.aborted || isTimeout(error)) {
 				return {
 					ok: false,
 					outcome: 'failed',
@@ -141,6 +180,8 @@ async function fetchPhoto(
 
 		const status = Number(response.statusCode);
 		const headers = asRecord(response.headers);
+
+		if (!Number.isInteger(status) || status < 200 || status > 299) discardBody(response.body);
 
 		if (REDIRECT_STATUSES.includes(status)) {
 			const location = headerValue(headers, 'location');
@@ -184,6 +225,7 @@ async function fetchPhoto(
 
 		const declaredLength = Number(headerValue(headers, 'content-length'));
 		if (Number.isFinite(declaredLength) && declaredLength > policy.maxBytes) {
+			discardBody(response.body);
 			return {
 				ok: false,
 				outcome: 'failed',
@@ -192,7 +234,38 @@ async function fetchPhoto(
 			};
 		}
 
-		const buffer = toBuffer(response.body);
+		const stream = asByteStream(response.body);
+		let buffer: Buffer | null;
+		if (stream === null) {
+			buffer = toBuffer(response.body);
+		} else {
+			try {
+				buffer = await readWithLimit(stream, policy.maxBytes);
+			} catch (error: unknown) {
+				if (deadline.aborted || isTimeout(error)) {
+					return {
+						ok: false,
+						outcome: 'failed',
+						reason: 'timeout',
+						detail: `No complete response within ${policy.timeoutMs / 1000} seconds`,
+					};
+				}
+				return {
+					ok: false,
+					outcome: 'failed',
+					reason: 'request_failed',
+					detail: describeRequestError(error),
+				};
+			}
+			if (buffer === null) {
+				return {
+					ok: false,
+					outcome: 'failed',
+					reason: 'too_large',
+					detail: `The file is over the limit of ${policy.maxBytes} bytes`,
+				};
+			}
+		}
 		if (buffer === null) {
 			return {
 				ok: false,

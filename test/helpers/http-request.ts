@@ -7,7 +7,7 @@ export type RecordedRequest = IHttpRequestOptions;
 /**
  * Sends a real HTTP request the way n8n's `this.helpers.httpRequest` maps its options onto axios
  * (n8n-core 2.41: `disableFollowRedirect` sets `maxRedirects: 0`, `encoding` sets the response
- * type, `ignoreHttpStatusErrors` accepts every status, `returnFullResponse` returns body,
+ * type, `ignoreHttpStatusErrors` accepts every status, `abortSignal` becomes the signal, `returnFullResponse` returns body,
  * headers and status). Proxies from the environment are not used.
  */
 export function createHttpRequest(calls: RecordedRequest[] = []) {
@@ -22,6 +22,7 @@ export function createHttpRequest(calls: RecordedRequest[] = []) {
 			maxRedirects: options.disableFollowRedirect === true ? 0 : options.maxRedirects,
 			validateStatus: options.ignoreHttpStatusErrors === true ? () => true : undefined,
 			maxContentLength: Infinity,
+			signal: options.abortSignal,
 			proxy: false,
 		});
 		if (options.returnFullResponse === true) {

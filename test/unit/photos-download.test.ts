@@ -193,7 +193,7 @@ describe('downloadClaimPhotos with a local server', () => {
 			expect(call.method).toBe('GET');
 			expect(call.disableFollowRedirect).toBe(true);
 			expect(call.returnFullResponse).toBe(true);
-			expect(call.encoding).toBe('arraybuffer');
+			expect(call.encoding).toBe('stream');
 			expect(call.ignoreHttpStatusErrors).toBe(true);
 			expect(call.timeout).toBe(3000);
 		}
@@ -312,7 +312,7 @@ describe('downloadClaimPhotos with a local server', () => {
 			realHelpers(),
 		);
 		expect(outcomes(records)).toEqual([['failed', 'too_large']]);
-		expect(records[0].detail).toBe('3072 bytes is over the limit of 2048 bytes');
+		expect(records[0].detail).toBe('The file is over the limit of 2048 bytes');
 	});
 
 	it('file at the limit is kept', async () => {
