@@ -15,9 +15,9 @@ import { formatRate, formatRatio, formatTable } from './lib/table';
 /**
  * Queue mode: deliveries through n8n 2.41.1's webhook process with two workers, on PostgreSQL and
  * Redis (scripts/queue-services.sh), the package installed as a community package in every
- * process. Two published workflows do the same work on the workers, Karla Claim Normalize after
- * the trigger, and differ only in the trigger that runs in the webhook process: Karla Claim
- * Trigger, which verifies the signature, and n8n's own Webhook node, which verifies nothing.
+ * process. Two published workflows run Karla Claim Normalize after the trigger, so the workers do
+ * the same work for both. They differ only in the trigger that runs in the webhook process: Karla
+ * Claim Trigger verifies the signature, and n8n's own Webhook node verifies nothing.
  * Normalize accepts the Webhook node's output, whose `body` is the event. Runs alternate, and
  * after each run the bench waits until the workers have finished every execution it queued.
  *

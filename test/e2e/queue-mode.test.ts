@@ -194,7 +194,7 @@ beforeAll(async () => {
 		],
 		env: {
 			// Shorter than n8n's defaults (60 s lock, renewed every 10 s, stall check every 30 s),
-			// so that the fault run sees the killed worker's jobs stall within about 25 s.
+			// so that n8n detects the killed worker's stalled jobs within about 25 s.
 			QUEUE_WORKER_LOCK_DURATION: '15000',
 			QUEUE_WORKER_LOCK_RENEW_TIME: '5000',
 			QUEUE_WORKER_STALLED_INTERVAL: '10000',
@@ -383,8 +383,9 @@ describe('worker killed under load', () => {
 		});
 
 		const accepted = claimIds.filter((_, index) => responses[index].status === 200);
-		// Two stall checks without a change: what n8n does not settle by then stays open until
-		// the main process's queue recovery, every 180 min by default and once when it starts.
+		// 25 s without a change is longer than n8n needs to detect a stalled job with the lock
+		// settings above. What is still open then stays open until the main process's queue
+		// recovery, which runs every 180 min by default and once when the main process starts.
 		const settled = await waitUntilQuiet(FAULT.workflowId, 25_000, 240_000);
 		const leftOpen = settled.filter(isOpen).length;
 		if (leftOpen > 0) await queue.main.restart();
