@@ -169,6 +169,9 @@ export class KarlaClaimTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// n8n 2.41 sends this as the body of the 200 that acknowledges an accepted delivery.
+				// Without it, n8n sends its default setting's name, the string "firstEntryJson".
+				responseData: '={{ { "received": true } }}',
 				path: 'karla',
 			},
 		],
@@ -357,7 +360,11 @@ export class KarlaClaimTrigger implements INodeType {
 		);
 
 		if (outcome.action === 'emit') {
-			return { workflowData: [[{ json: outcome.item as IDataObject }]] };
+			// n8n 1.x sends webhookResponse as the body of the 200; 2.x uses responseData above.
+			return {
+				workflowData: [[{ json: outcome.item as IDataObject }]],
+				webhookResponse: { received: true },
+			};
 		}
 
 		// Reason codes only: the payload carries customer data.

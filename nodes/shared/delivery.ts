@@ -103,8 +103,9 @@ export function resolveEventRef(event: unknown): string | null {
 	const ref = stringOrNull(envelope.ref);
 	if (ref !== null && ref !== '') return ref;
 	const eventName = stringOrNull(asObject(envelope.event_data)?.event_name);
-	if (envelope.source === 'claims' && eventName) return `claims/${eventName.toLowerCase()}`;
-	return null;
+	if (envelope.source !== 'claims' || !eventName) return null;
+	// Karla's event catalogue also writes names such as CLAIM_CREATED.
+	return `claims/${eventName.toLowerCase().replace(/^claim_/, '')}`;
 }
 
 /**
@@ -144,6 +145,17 @@ function toIsoTimestamp(epochMs: number): string {
 		cachedSecond = second;
 	}
 	return `${cachedSecondPrefix}${String(epochMs - second * 1000).padStart(3, '0')}Z`;
+}
+
+/**
+ * Returns true when a claim event's ref is one of the selected events, compared without case. A
+ * claim ref outside Karla's known events, such as a future `claims/deleted`, is never selected.
+ */
+function isSelectedClaimEvent(eventRef: string, selected: readonly ClaimEventRef[]): boolean {
+	const ref = eventRef.toLowerCase();
+	return (
+		(CLAIM_EVENT_REFS as readonly string[]).includes(ref) && selected.includes(ref as ClaimEventRef)
+	);
 }
 
 /**
@@ -195,11 +207,7 @@ export function handleDelivery(
 				body: { received: true, ignored: 'not_a_claim_event' },
 			};
 		}
-	} else if (
-		eventRef !== null &&
-		(CLAIM_EVENT_REFS as readonly string[]).includes(eventRef) &&
-		!settings.events.includes(eventRef as ClaimEventRef)
-	) {
+	} else if (eventRef !== null && !isSelectedClaimEvent(eventRef, settings.events)) {
 		return {
 			action: 'ignore',
 			status: 200,

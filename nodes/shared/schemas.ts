@@ -21,7 +21,8 @@ export const selectedItemSchema = z
 
 export const claimEventDataSchema = z
 	.object({
-		claim_id: z.string().min(1, 'claim_id must be a non-empty string'),
+		// Karla documents a UUID string; a number is accepted too, as Karla Claim Normalize does.
+		claim_id: z.union([z.string().min(1, 'claim_id must not be empty'), z.number()]),
 		event_name: nullableText,
 		event_group: nullableText,
 		created_at: nullableText,
@@ -188,5 +189,5 @@ export function isClaimEvent(event: unknown): boolean {
 	if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
 	const { source, ref } = event as { source?: unknown; ref?: unknown };
 	if (source === 'claims') return true;
-	return typeof ref === 'string' && ref.startsWith('claims/');
+	return typeof ref === 'string' && ref.toLowerCase().startsWith('claims/');
 }

@@ -136,6 +136,7 @@ describe('valid claim', () => {
 		const response = await deliver(urlOf(MAIN), JSON.stringify(event), { secret: CURRENT_SECRET });
 
 		expectStatus(response, 200);
+		expect(response.data).toEqual({ received: true });
 		const added = await newExecutions(MAIN.workflowId, before, 1);
 		expect(added).toHaveLength(1);
 		const [ticket] = await ticketsFor(claimId);

@@ -187,8 +187,35 @@ describe('handleDelivery', () => {
 		expect(outcome.action === 'emit' && outcome.item.payload).toEqual([1, 2, 3]);
 	});
 
-	it('accepts an unknown claim ref', () => {
+	it('ignores an unknown claim ref', () => {
 		const outcome = deliver(JSON.stringify(claim('claims/archived')));
+		expect(outcome).toMatchObject({ action: 'ignore', reason: 'event_not_selected' });
+	});
+
+	it('compares refs without case', () => {
+		const updated = JSON.stringify(claim('Claims/Updated'));
+		expect(deliver(updated, { events: ['claims/created'] })).toMatchObject({
+			action: 'ignore',
+			reason: 'event_not_selected',
+		});
+		expect(deliver(updated).action).toBe('emit');
+	});
+
+	it('filters an event named CLAIM_UPDATED', () => {
+		const event = {
+			source: 'claims',
+			event_data: { claim_id: 'c-1', event_name: 'CLAIM_UPDATED' },
+		};
+		expect(deliver(JSON.stringify(event), { events: ['claims/created'] })).toMatchObject({
+			action: 'ignore',
+			eventRef: 'claims/updated',
+		});
+	});
+
+	it('accepts a numeric claim_id', () => {
+		const event = claim('claims/created');
+		const body = JSON.stringify({ ...event, event_data: { ...event.event_data, claim_id: 4711 } });
+		const outcome = deliver(body, { invalidClaims: 'reject' });
 		expect(outcome.action).toBe('emit');
 	});
 

@@ -359,6 +359,10 @@ describe('KarlaClaimTrigger description', () => {
 		}
 	});
 
+	it('acknowledges accepted deliveries with JSON', () => {
+		expect(description.webhooks?.[0].responseData).toBe('={{ { "received": true } }}');
+	});
+
 	it('defaults to manual registration', () => {
 		const registration = description.properties.find(
 			(property) => property.name === 'registration',
