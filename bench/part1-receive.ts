@@ -49,8 +49,8 @@ function signatureHeader(bytes: Buffer, timestampSeconds: number): string {
 
 /**
  * Builds the three cases for one body. The package and stripe read the clock on every delivery,
- * as they do in production, so the header is signed at the start of the part: a part takes far
- * less than the 300 s tolerance.
+ * as they do in production. The header is signed when the part starts, and a part takes far less
+ * than the 300 s tolerance.
  */
 function buildCases(body: BenchBody, timestampSeconds: number) {
 	const bytes = body.bytes;

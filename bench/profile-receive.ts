@@ -1,44 +1,37 @@
 import { createHmac } from 'crypto';
 
-import { handleDelivery } from '../nodes/shared/delivery';
+import { handleDelivery, type DeliverySettings } from '../nodes/shared/delivery';
 import { buildBenchBody, BODY_SIZES_BYTES, type BodyLabel } from './lib/bodies';
 
 /**
- * Runs handleDelivery (or, with `floor`, one HMAC and one JSON.parse) in a loop on one body size,
- * for a CPU profile:
- *   node --cpu-prof --cpu-prof-dir=.tmp/profiles --import tsx bench/profile-receive.ts "1 KB" 5 [floor]
- * then `npx tsx bench/profile-summary.ts .tmp/profiles/<file>.cpuprofile`.
+ * Runs the floor (one HMAC and one JSON.parse, in `receiveAsFloor`) and handleDelivery (in
+ * `receiveAsPackage`) in alternating loops on one body size, for a CPU profile of both in one
+ * process:
+ *   node --cpu-prof --cpu-prof-dir=.tmp/profiles --import tsx bench/profile-receive.ts "1 KB" 10
+ *   npx tsx bench/profile-summary.ts .tmp/profiles/<file>.cpuprofile 25 receiveAsFloor receiveAsPackage
  */
 
 const label = (process.argv[2] ?? '1 KB') as BodyLabel;
 if (!(label in BODY_SIZES_BYTES)) {
-	throw new Error(
-		`Unknown body size "${label}": use one of ${Object.keys(BODY_SIZES_BYTES).join(', ')}`,
-	);
+	const sizes = Object.keys(BODY_SIZES_BYTES).join(', ');
+	throw new Error(`Unknown body size "${label}": use one of ${sizes}`);
 }
-const seconds = Number(process.argv[3] ?? '5');
+const seconds = Number(process.argv[3] ?? '10');
 
 const secret = '8f14e45f-ceea-467f-a0e6-4f2b1c9d3e70';
-const timestampSeconds = 1_772_442_900;
+const timestampSeconds = Math.floor(Date.now() / 1000);
 const body = buildBenchBody(label);
 const v1 = createHmac('sha256', secret)
 	.update(`${timestampSeconds}.`)
 	.update(body.bytes)
 	.digest('hex');
-const request = {
-	signatureHeader: `t=${timestampSeconds},v1=${v1}`,
-	rawBody: body.bytes,
-	secrets: { current: secret },
-	receivedAtMs: timestampSeconds * 1000,
-};
-const settings = {
-	events: ['claims/created', 'claims/updated'] as const,
+const signatureHeader = `t=${timestampSeconds},v1=${v1}`;
+const settings: DeliverySettings = {
+	events: ['claims/created', 'claims/updated'],
 	toleranceSeconds: 300,
-	nonClaimEvents: 'ignore' as const,
-	invalidClaims: 'emit' as const,
+	nonClaimEvents: 'ignore',
+	invalidClaims: 'emit',
 };
-
-const floor = process.argv[4] === 'floor';
 
 function receiveAsFloor(): boolean {
 	const mac = createHmac('sha256', secret)
@@ -49,16 +42,25 @@ function receiveAsFloor(): boolean {
 	return mac.length > 0 && event.ref === 'claims/created';
 }
 
+function receiveAsPackage(): boolean {
+	const outcome = handleDelivery(
+		{
+			signatureHeader,
+			rawBody: body.bytes,
+			secrets: { current: secret },
+			receivedAtMs: Date.now(),
+		},
+		settings,
+	);
+	return outcome.action === 'emit';
+}
+
 const deadline = Date.now() + seconds * 1000;
 let deliveries = 0;
 let accepted = 0;
 while (Date.now() < deadline) {
-	for (let index = 0; index < 100; index++) {
-		const ok = floor ? receiveAsFloor() : handleDelivery(request, settings).action === 'emit';
-		if (ok) accepted++;
-	}
-	deliveries += 100;
+	for (let index = 0; index < 100; index++) if (receiveAsFloor()) accepted++;
+	for (let index = 0; index < 100; index++) if (receiveAsPackage()) accepted++;
+	deliveries += 200;
 }
-console.log(
-	`${deliveries} deliveries of the ${label} body (${floor ? 'floor' : 'package'}), ${accepted} accepted`,
-);
+console.log(`${deliveries} deliveries of the ${label} body, ${accepted} accepted`);
