@@ -86,6 +86,9 @@ function classifyIpv4(octets: number[]): ForbiddenAddressKind | null {
 	if (a === 192 && b === 168) return 'private';
 	if (a === 100 && b >= 64 && b <= 127) return 'shared';
 	if (a === 169 && b === 254) return 'link_local';
+	// IETF protocol assignments (192.0.0.0/24) and benchmarking networks (198.18.0.0/15).
+	if (a === 192 && b === 0 && c === 0) return 'reserved';
+	if (a === 198 && (b === 18 || b === 19)) return 'reserved';
 	if (a >= 224 && a <= 239) return 'multicast';
 	if (a >= 240) return 'reserved';
 	return null;
@@ -105,6 +108,8 @@ function classifyIpv6(groups: number[]): ForbiddenAddressKind | null {
 	if (isZero(0, 8)) return 'unspecified';
 	if (isZero(0, 7) && groups[7] === 1) return 'loopback';
 	if (isZero(0, 5) && groups[5] === 0xffff) return 'ipv4_mapped';
+	// IPv4-translated addresses (::ffff:0:0/96, RFC 2765) also carry an IPv4 address.
+	if (isZero(0, 4) && groups[4] === 0xffff && groups[5] === 0) return 'ipv4_mapped';
 	if (isZero(0, 6)) return 'ipv4_compatible';
 	if ((groups[0] & 0xfe00) === 0xfc00) return 'unique_local';
 	if ((groups[0] & 0xffc0) === 0xfe80) return 'link_local';
