@@ -152,14 +152,15 @@ function readNumber(value: unknown): number | null {
 
 /** Reads the non-blank strings of an array, trimmed, without duplicates, in order. */
 function readUniqueStrings(...lists: unknown[]): string[] {
-	const result: string[] = [];
+	// A Set keeps the first occurrence in insertion order, in linear time for long photo lists.
+	const unique = new Set<string>();
 	for (const list of lists) {
 		for (const entry of asArray(list)) {
 			const text = typeof entry === 'string' ? entry.trim() : '';
-			if (text !== '' && !result.includes(text)) result.push(text);
+			if (text !== '') unique.add(text);
 		}
 	}
-	return result;
+	return [...unique];
 }
 
 function uniqueNonNull(values: Array<string | null>): string[] {

@@ -121,7 +121,7 @@ function isNullishRecord(value: unknown): boolean {
  * Returns true only for events that `claimEventSchema` accepts. zod's safeParse copies every
  * object and array it walks, while this check reads the same fields and copies nothing. It mirrors
  * the schema field by field, so a change to the schema needs the same change here, and
- * `bench/check-validation.ts` compares the two on mutated events. It returns false for some
+ * `test/unit/schemas.test.ts` compares the two on mutated events. It returns false for some
  * events zod accepts, such as objects that are not plain, and zod then decides.
  */
 function isWellFormedClaimEvent(event: unknown): boolean {
