@@ -216,6 +216,10 @@ command_start() {
 	fi
 	if ! redis_running; then
 		if [ -z "$redis_port" ] || ! port_is_free "$redis_port"; then redis_port="$(free_port)"; fi
+		# The system may hand out the port PostgreSQL just took during its own lookup again.
+		while [ "$redis_port" = "$pg_port" ] || ! port_is_free "$redis_port"; do
+			redis_port="$(free_port)"
+		done
 		start_redis "$redis_port"
 		started+=(redis)
 	fi

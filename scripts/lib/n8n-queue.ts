@@ -191,16 +191,25 @@ export async function startN8nQueue(options: StartQueueOptions = {}): Promise<Ru
 				? (options.tarball ?? packProject(join(root, 'pack'), packageDir))
 				: undefined;
 
-		const webhookPort = await findFreePort();
+		// The system may hand out a just-released port again, so every port is checked against
+		// the ones already taken.
+		const taken = new Set<number>();
+		const allocatePort = async (): Promise<number> => {
+			let port = await findFreePort();
+			while (taken.has(port)) port = await findFreePort();
+			taken.add(port);
+			return port;
+		};
+		const webhookPort = await allocatePort();
 		const webhookBaseUrl = `http://127.0.0.1:${webhookPort}`;
 		const sharedEnv = buildQueueEnv(services, databaseName, runId, webhookBaseUrl, options);
 
 		const definitions: Array<{ name: string; role: QueueRole; port: number }> = [
-			{ name: 'main', role: 'main', port: await findFreePort() },
+			{ name: 'main', role: 'main', port: await allocatePort() },
 			{ name: 'webhook', role: 'webhook', port: webhookPort },
 		];
 		for (let index = 1; index <= (options.workers ?? 2); index++) {
-			definitions.push({ name: `worker-${index}`, role: 'worker', port: await findFreePort() });
+			definitions.push({ name: `worker-${index}`, role: 'worker', port: await allocatePort() });
 		}
 
 		for (const definition of definitions) {
@@ -218,7 +227,7 @@ export async function startN8nQueue(options: StartQueueOptions = {}): Promise<Ru
 				runtime,
 				userFolder,
 				definition.port,
-				await findFreePort(),
+				await allocatePort(),
 				definition.role === 'main' ? baseUrl : webhookBaseUrl,
 				roleEnv,
 			);
