@@ -22,19 +22,20 @@ import {
 	type EndToEndOptions,
 	type EndToEndResult,
 } from './part3-end-to-end';
+import { formatQueueBench, queueBenchOptions, runQueueBench } from './queue';
 
 /**
  * `npm run bench`: the cost of receiving and normalizing Karla claims, each next to a baseline
  * measured in the same run. Prints tables and writes the figures to bench/results.json.
  *
- *   npm run bench -- [--quick] [--part=1,2,3] [--out=FILE] [--n8n-env=NAME=VALUE ...]
+ *   npm run bench -- [--quick] [--part=1,2,3,4] [--out=FILE] [--n8n-env=NAME=VALUE ...]
  *
  * `--n8n-env` passes a setting to the n8n of part 3, for example to compare its expression engine
  * settings; the default run uses n8n's defaults.
  */
 
 const USAGE =
-	'Usage: npm run bench -- [--quick] [--part=1,2,3] [--out=FILE] [--n8n-env=NAME=VALUE ...]';
+	'Usage: npm run bench -- [--quick] [--part=1,2,3,4] [--out=FILE] [--n8n-env=NAME=VALUE ...]';
 const DEFAULT_OUT = join(__dirname, 'results.json');
 
 interface BenchArguments {
@@ -45,7 +46,12 @@ interface BenchArguments {
 }
 
 function parseArguments(argv: string[]): BenchArguments {
-	const parsed: BenchArguments = { quick: false, parts: [1, 2, 3], out: DEFAULT_OUT, n8nEnv: {} };
+	const parsed: BenchArguments = {
+		quick: false,
+		parts: [1, 2, 3, 4],
+		out: DEFAULT_OUT,
+		n8nEnv: {},
+	};
 	for (const argument of argv) {
 		if (argument === '--quick') {
 			parsed.quick = true;
@@ -54,8 +60,8 @@ function parseArguments(argv: string[]): BenchArguments {
 				.slice('--part='.length)
 				.split(',')
 				.map((part) => Number(part.trim()));
-			if (parsed.parts.some((part) => ![1, 2, 3].includes(part))) {
-				throw new Error(`Invalid ${argument}: parts are 1, 2 and 3. ${USAGE}`);
+			if (parsed.parts.some((part) => ![1, 2, 3, 4].includes(part))) {
+				throw new Error(`Invalid ${argument}: parts are 1, 2, 3 and 4. ${USAGE}`);
 			}
 		} else if (argument.startsWith('--n8n-env=')) {
 			const setting = argument.slice('--n8n-env='.length);
@@ -241,6 +247,14 @@ async function main(): Promise<void> {
 		const endToEnd = await runEndToEnd({ ...options, log });
 		results.endToEnd = { options, loadAverage: loadAverage(), ...endToEnd };
 		printEndToEnd(endToEnd);
+	}
+
+	if (args.parts.includes(4)) {
+		log('[bench] part 4: queue mode, webhook process and two workers');
+		const options = queueBenchOptions(args.quick);
+		const queue = await runQueueBench({ ...options, log });
+		results.queueMode = { options, loadAverage: loadAverage(), ...queue };
+		console.log(`\nPart 4: ${formatQueueBench(queue)}`);
 	}
 
 	results.loadAverageAtEnd = loadAverage();
