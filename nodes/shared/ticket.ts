@@ -56,7 +56,11 @@ export function escapeHtml(text: string): string {
  * Turns a value into a tag part: lower-case ASCII letters, digits and underscores. Accents are
  * dropped (`beschädigt` becomes `beschadigt`); other runs of characters become one underscore.
  */
+const PLAIN_TAG_PART = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
+
 export function toTagPart(value: string): string {
+	// Karla's own values (partial_damage, refund) are already tag parts.
+	if (PLAIN_TAG_PART.test(value)) return value;
 	return value
 		.normalize('NFKD')
 		.replace(/[\u0300-\u036f]/g, '')
@@ -91,6 +95,8 @@ function oneLine(text: string): string {
 }
 
 function truncate(text: string, maxLength: number): string {
+	// A string has at least as many UTF-16 units as code points, so a short one needs no split.
+	if (text.length <= maxLength) return text;
 	const characters = Array.from(text);
 	if (characters.length <= maxLength) return text;
 	return `${characters
@@ -170,6 +176,8 @@ export function buildTicketBodyText(claim: TicketSource): string {
 
 /** Returns true for URLs that are safe as a link target: only http and https. */
 function isLinkable(url: string): boolean {
+	// Only http(s) URLs become links, so other strings are turned away before a URL is parsed.
+	if (!/^https?:/i.test(url)) return false;
 	try {
 		const { protocol } = new URL(url);
 		return protocol === 'https:' || protocol === 'http:';
