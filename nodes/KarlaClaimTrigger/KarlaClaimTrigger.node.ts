@@ -258,7 +258,7 @@ export class KarlaClaimTrigger implements INodeType {
 							{
 								name: 'Answer 400',
 								value: 'reject',
-								description: 'Answer 400 Bad Request and start nothing',
+								description: 'Respond with 400 Bad Request and start nothing',
 							},
 						],
 					},
@@ -330,7 +330,7 @@ export class KarlaClaimTrigger implements INodeType {
 
 		// The HMAC covers the exact bytes Karla sent, so the raw body is read even when n8n has
 		// already parsed it as JSON. n8n cannot give the bytes of a multipart body or of one over
-		// its size limit; such a request is answered here instead of failing as an execution.
+		// its size limit; the node responds to such a request itself instead of failing as an execution.
 		let rawBody: Buffer | null;
 		try {
 			if (request.rawBody === undefined) await request.readRawBody();
@@ -339,10 +339,13 @@ export class KarlaClaimTrigger implements INodeType {
 			rawBody = null;
 		}
 		if (rawBody === null && signatureHeader !== undefined && signatureHeader.trim() !== '') {
-			this.logger.debug('Karla Claim Trigger answered a delivery without starting the workflow', {
-				status: 400,
-				reason: 'body_unreadable',
-			});
+			this.logger.debug(
+				'Karla Claim Trigger responded to a delivery without starting the workflow',
+				{
+					status: 400,
+					reason: 'body_unreadable',
+				},
+			);
 			this.getResponseObject()
 				.status(400)
 				.json({ error: 'Bad Request', reason: 'body_unreadable' });
@@ -368,7 +371,7 @@ export class KarlaClaimTrigger implements INodeType {
 		}
 
 		// Reason codes only: the payload carries customer data.
-		this.logger.debug('Karla Claim Trigger answered a delivery without starting the workflow', {
+		this.logger.debug('Karla Claim Trigger responded to a delivery without starting the workflow', {
 			status: outcome.status,
 			reason: outcome.reason,
 		});
