@@ -330,7 +330,8 @@ export class KarlaClaimTrigger implements INodeType {
 
 		// The HMAC covers the exact bytes Karla sent, so the raw body is read even when n8n has
 		// already parsed it as JSON. n8n cannot give the bytes of a multipart body or of one over
-		// its size limit; the node responds to such a request itself instead of failing as an execution.
+		// its size limit. The node then responds itself, so the request does not fail as an
+		// execution.
 		let rawBody: Buffer | null;
 		try {
 			if (request.rawBody === undefined) await request.readRawBody();
