@@ -606,9 +606,15 @@ export async function killProcessGroup(child: ChildProcess | undefined): Promise
 	if (child?.pid === undefined) return;
 	const pid = child.pid;
 	if (child.exitCode === null && child.signalCode === null) {
+		let graceTimer: NodeJS.Timeout | undefined;
 		const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+		// The grace timer is cleared once n8n exits, so it does not keep a test runner alive.
+		const graceOver = new Promise<void>((resolve) => {
+			graceTimer = setTimeout(resolve, STOP_GRACE_MS);
+		});
 		signalGroup(pid, 'SIGTERM');
-		await Promise.race([exited, sleep(STOP_GRACE_MS)]);
+		await Promise.race([exited, graceOver]);
+		clearTimeout(graceTimer);
 	}
 	// Sweeps the task runner and anything else n8n started, also when n8n itself already exited.
 	signalGroup(pid, 'SIGKILL');
