@@ -132,6 +132,24 @@ function describeRequestError(error: unknown): string {
 		: 'The request failed';
 }
 
+/** Classifies an error of the request or of reading its body as a timeout or a failed request. */
+function requestProblem(error: unknown, deadline: AbortSignal, policy: PhotoPolicy): FetchProblem {
+	if (deadline.aborted || isTimeout(error)) {
+		return {
+			ok: false,
+			outcome: 'failed',
+			reason: 'timeout',
+			detail: `No complete response within ${policy.timeoutMs / 1000} seconds`,
+		};
+	}
+	return {
+		ok: false,
+		outcome: 'failed',
+		reason: 'request_failed',
+		detail: describeRequestError(error),
+	};
+}
+
 /**
  * Fetches one photo, following redirects itself so that every hop passes the policy again.
  * Never throws: every problem comes back as a {@link FetchProblem}.
@@ -162,20 +180,7 @@ async function fetchPhoto(
 				}),
 			);
 		} catch (error: unknown) {
-			if (deadline.aborted || isTimeout(error)) {
-				return {
-					ok: false,
-					outcome: 'failed',
-					reason: 'timeout',
-					detail: `No complete response within ${policy.timeoutMs / 1000} seconds`,
-				};
-			}
-			return {
-				ok: false,
-				outcome: 'failed',
-				reason: 'request_failed',
-				detail: describeRequestError(error),
-			};
+			return requestProblem(error, deadline, policy);
 		}
 
 		const status = Number(response.statusCode);
@@ -242,20 +247,7 @@ async function fetchPhoto(
 			try {
 				buffer = await readWithLimit(stream, policy.maxBytes);
 			} catch (error: unknown) {
-				if (deadline.aborted || isTimeout(error)) {
-					return {
-						ok: false,
-						outcome: 'failed',
-						reason: 'timeout',
-						detail: `No complete response within ${policy.timeoutMs / 1000} seconds`,
-					};
-				}
-				return {
-					ok: false,
-					outcome: 'failed',
-					reason: 'request_failed',
-					detail: describeRequestError(error),
-				};
+				return requestProblem(error, deadline, policy);
 			}
 			if (buffer === null) {
 				return {
