@@ -2,6 +2,7 @@ import {
 	buildDedupeKey,
 	handleDelivery,
 	resolveEventRef,
+	type DeliveryOutcome,
 	type DeliverySettings,
 } from '../../nodes/shared/delivery';
 import { normalizeClaim } from '../../nodes/shared/normalize';
@@ -51,6 +52,13 @@ function deliver(
 	);
 }
 
+/** Asserts that the delivery was emitted and returns the emitted outcome. */
+function emitted(outcome: DeliveryOutcome): Extract<DeliveryOutcome, { action: 'emit' }> {
+	expect(outcome.action).toBe('emit');
+	if (outcome.action !== 'emit') throw new Error(`Expected emit, got ${outcome.action}`);
+	return outcome;
+}
+
 describe('handleDelivery', () => {
 	it('emits an authentic claim', () => {
 		const outcome = deliver(JSON.stringify(claim()));
@@ -72,7 +80,7 @@ describe('handleDelivery', () => {
 	it('keeps unknown fields untouched', () => {
 		const body = JSON.stringify(claim('claims/created', { brand_new: [1, { a: null }] }));
 		const outcome = deliver(body);
-		expect(outcome.action === 'emit' && outcome.item.brand_new).toEqual([1, { a: null }]);
+		expect(emitted(outcome).item.brand_new).toEqual([1, { a: null }]);
 	});
 
 	it('rejects a missing header with 401', () => {
@@ -152,7 +160,7 @@ describe('handleDelivery', () => {
 		const shipment = { source: 'shipments', ref: 'shipments/in_transit', event_data: {} };
 		const outcome = deliver(JSON.stringify(shipment), { nonClaimEvents: 'emit' });
 		expect(outcome.action).toBe('emit');
-		expect(outcome.action === 'emit' && outcome.metadata.validation.valid).toBe(true);
+		expect(emitted(outcome).metadata.validation.valid).toBe(true);
 	});
 
 	it('emits an invalid claim with its problems', () => {
@@ -178,13 +186,13 @@ describe('handleDelivery', () => {
 
 	it('treats an event without source or ref as a claim', () => {
 		const outcome = deliver(JSON.stringify({ hello: 'world' }));
-		expect(outcome.action === 'emit' && outcome.metadata.validation.valid).toBe(false);
+		expect(emitted(outcome).metadata.validation.valid).toBe(false);
 	});
 
 	it('keeps a JSON value that is not an object', () => {
 		const outcome = deliver('[1,2,3]');
 		expect(outcome.action).toBe('emit');
-		expect(outcome.action === 'emit' && outcome.item.payload).toEqual([1, 2, 3]);
+		expect(emitted(outcome).item.payload).toEqual([1, 2, 3]);
 	});
 
 	it('ignores an unknown claim ref', () => {
@@ -234,7 +242,7 @@ describe('handleDelivery', () => {
 			SETTINGS,
 		);
 		expect(outcome.action).toBe('emit');
-		expect(outcome.action === 'emit' && outcome.item.event_data).toEqual(claim().event_data);
+		expect(emitted(outcome).item.event_data).toEqual(claim().event_data);
 	});
 
 	it('keys a numeric claim_id like Karla Claim Normalize does', () => {
@@ -243,7 +251,9 @@ describe('handleDelivery', () => {
 		expect(outcome.action).toBe('emit');
 		if (outcome.action !== 'emit') return;
 		const normalized = normalizeClaim(JSON.parse(body));
-		expect(normalized.ok && normalized.record.dedupe_key).toBe(outcome.metadata.dedupe_key);
+		expect(normalized.ok).toBe(true);
+		if (!normalized.ok) return;
+		expect(normalized.record.dedupe_key).toBe(outcome.metadata.dedupe_key);
 		expect(outcome.metadata.dedupe_key).toBe('claims/created:4711:');
 	});
 
@@ -251,7 +261,7 @@ describe('handleDelivery', () => {
 		const body =
 			'{\n  "source": "claims",\n  "ref": "claims/created",\n  "event_data": {\n    "claim_id": "c-\\u00e9"\n  }\n}';
 		const outcome = deliver(body);
-		expect(outcome.action === 'emit' && outcome.item.event_data).toEqual({ claim_id: 'c-é' });
+		expect(emitted(outcome).item.event_data).toEqual({ claim_id: 'c-é' });
 	});
 });
 
