@@ -35,7 +35,7 @@ export interface DeliveryMetadata {
 	/** The signature's `t`, in Unix seconds. */
 	signature_timestamp: number;
 	received_at: string;
-	/** Which configured secret matched: `previous` means Karla still signs with the old one. */
+	/** The configured secret that matched. `previous` means Karla still signs with the old one. */
 	matched_secret: 'current' | 'previous';
 	/** Stable across redeliveries of one event; see {@link buildDedupeKey}. */
 	dedupe_key: string;

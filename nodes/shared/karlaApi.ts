@@ -384,7 +384,7 @@ function describeStatus(
 
 /**
  * Maps a Karla error response (HTTP status and a `{ message, type }` body) to a short message and
- * a description that quotes Karla's message and says what to do. Never throws.
+ * a description that quotes Karla's message and gives the remedy. Never throws.
  */
 export function describeKarlaError(
 	status: number,

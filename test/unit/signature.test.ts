@@ -21,7 +21,7 @@ const KNOWN_ANSWERS = [
 		hex: 'd91c80c671350e4087f76ce5f2bf6ad4f60068964bbe07388f449432d5192d6c',
 	},
 	{
-		// The body holds the six characters \u00fc, not the letter they encode.
+		// The body contains the six characters \u00fc, not the letter they encode.
 		secret: SECRET,
 		body: Buffer.from('{"name":"J\\u00fcrgen"}', 'utf8'),
 		hex: 'c4a4ac13ef71e6f96237e1c90b0ba0a9ea9e7da405046d6e31938d6ee2e2456a',
