@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'crypto';
+import { randomUUID } from 'crypto';
 
 import { querySqlite } from '../scripts/lib/n8n-database';
 import { startN8n, type RunningN8n } from '../scripts/lib/n8n-harness';
@@ -10,6 +10,7 @@ import {
 import { buildBenchBody, type BodyLabel } from './lib/bodies';
 import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
+import { signatureHeader } from '../scripts/lib/signer';
 
 /**
  * Part 3: deliveries through a real n8n. One instance runs two published workflows that consist
@@ -104,9 +105,7 @@ function buildWebhookNodeWorkflow(path: string): object {
 }
 
 function signedHeaders(body: Buffer): Record<string, string> {
-	const timestamp = Math.floor(Date.now() / 1000);
-	const v1 = createHmac('sha256', SECRET).update(`${timestamp}.`).update(body).digest('hex');
-	return { 'karla-signature': `t=${timestamp},v1=${v1}` };
+	return { 'karla-signature': signatureHeader(SECRET, body) };
 }
 
 async function countFinishedExecutions(n8n: RunningN8n, workflowId: string): Promise<number> {

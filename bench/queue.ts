@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'crypto';
+import { randomUUID } from 'crypto';
 
 import { ensureBuilt } from '../scripts/lib/build';
 import { startN8nQueue, type RunningQueue } from '../scripts/lib/n8n-queue';
@@ -11,6 +11,7 @@ import { buildBenchBody, type BodyLabel } from './lib/bodies';
 import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
 import { formatRate, formatRatio, formatTable } from './lib/table';
+import { signatureHeader } from '../scripts/lib/signer';
 
 /**
  * Queue mode: deliveries through n8n 2.41.1's webhook process with two workers, on PostgreSQL and
@@ -122,9 +123,7 @@ function buildWebhookNodeWorkflow(path: string): object {
 }
 
 function signedHeaders(body: Buffer): Record<string, string> {
-	const timestamp = Math.floor(Date.now() / 1000);
-	const v1 = createHmac('sha256', SECRET).update(`${timestamp}.`).update(body).digest('hex');
-	return { 'karla-signature': `t=${timestamp},v1=${v1}` };
+	return { 'karla-signature': signatureHeader(SECRET, body) };
 }
 
 async function countFinished(queue: RunningQueue, workflowId: string): Promise<number> {
