@@ -12,7 +12,9 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 	type IWebhookFunctions,
+	type IWebhookDescription,
 	type IWebhookResponseData,
+	webhookDescriptionFields,
 } from 'n8n-workflow';
 
 import {
@@ -32,6 +34,24 @@ import { checkSigningSecrets } from '../shared/secrets';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from '../shared/signature';
 
 type Registration = 'manual' | 'automatic';
+
+const ACKNOWLEDGEMENT_TEMPLATE = '={{ { "received": true } }}';
+
+/**
+ * The body of the 200 that acknowledges an accepted delivery. Without `responseData`, n8n 2.x
+ * sends its default setting's name, the string "firstEntryJson". Declared with a native resolver,
+ * n8n 2.41 and later answer without running the expression engine, which otherwise takes an
+ * expression isolate for every delivery. Older n8n lacks `webhookDescriptionFields` and evaluates
+ * the template.
+ */
+function acknowledgementField(): Partial<IWebhookDescription> {
+	if (typeof webhookDescriptionFields !== 'function') {
+		return { responseData: ACKNOWLEDGEMENT_TEMPLATE };
+	}
+	return webhookDescriptionFields({
+		responseData: { template: ACKNOWLEDGEMENT_TEMPLATE, resolve: () => ({ received: true }) },
+	});
+}
 
 interface TriggerOptions {
 	toleranceSeconds?: number;
@@ -142,7 +162,10 @@ export class KarlaClaimTrigger implements INodeType {
 		name: 'karlaClaimTrigger',
 		icon: { light: 'file:karla.svg', dark: 'file:karla.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// Version 1.1 changes nothing in the node. n8n evaluates an expression for every request to
+		// a webhook node of version 1, which costs an expression isolate per delivery.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["events"].join(", ")}}',
 		description:
 			'Starts the workflow when Karla sends a signed claim event, after verifying its signature',
@@ -169,9 +192,7 @@ export class KarlaClaimTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				// n8n 2.41 sends this as the body of the 200 that acknowledges an accepted delivery.
-				// Without it, n8n sends its default setting's name, the string "firstEntryJson".
-				responseData: '={{ { "received": true } }}',
+				...acknowledgementField(),
 				path: 'karla',
 			},
 		],

@@ -82,7 +82,7 @@ export function buildClaimWorkflow(options: ClaimWorkflowOptions): object {
 		id: 'a7c1f0de-0001-4c5e-9a11-000000000001',
 		name: 'Karla Claim Trigger',
 		type: packageNodeType(options.packageMode, 'karlaClaimTrigger'),
-		typeVersion: 1,
+		typeVersion: 1.1,
 		position: [0, 0],
 		webhookId: options.webhookId,
 		parameters: {

@@ -75,7 +75,7 @@ function automaticWorkflow(
 				id: 'b2d4f6a8-0001-4c5e-9a11-000000000001',
 				name: 'Karla Claim Trigger',
 				type: packageNodeType('custom', 'karlaClaimTrigger'),
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [0, 0],
 				webhookId: ids.webhookId,
 				parameters: { registration: 'automatic', events: EVENTS, options: {} },

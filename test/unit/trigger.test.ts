@@ -1,7 +1,10 @@
 import {
 	NodeApiError,
+	resolveWebhookDescriptionField,
+	webhookDescriptionIsNativelyResolvable,
 	type IDataObject,
 	type IHookFunctions,
+	type INode,
 	type IWebhookFunctions,
 } from 'n8n-workflow';
 
@@ -359,8 +362,41 @@ describe('KarlaClaimTrigger description', () => {
 		}
 	});
 
-	it('acknowledges accepted deliveries with JSON', () => {
+	const savedNode = (parameters: INode['parameters']): INode => ({
+		id: 'a7c1f0de-0001-4c5e-9a11-000000000001',
+		name: 'Karla Claim Trigger',
+		type: 'n8n-nodes-karla.karlaClaimTrigger',
+		typeVersion: 1.1,
+		position: [0, 0],
+		parameters,
+	});
+
+	it('acknowledges accepted deliveries with JSON, through the expression engine if needed', () => {
 		expect(description.webhooks?.[0].responseData).toBe('={{ { "received": true } }}');
+	});
+
+	it('acknowledges accepted deliveries without the expression engine', () => {
+		const [webhook] = description.webhooks ?? [];
+		expect(webhookDescriptionIsNativelyResolvable(webhook)).toBe(true);
+		const node = savedNode({ events: ['claims/created'], options: {} });
+		expect(resolveWebhookDescriptionField(node, webhook, 'responseData')).toEqual({
+			resolved: true,
+			value: { received: true },
+		});
+	});
+
+	it('leaves the acknowledgement to the expression engine when a parameter is an expression', () => {
+		const [webhook] = description.webhooks ?? [];
+		const node = savedNode({ events: '={{ ["claims/created"] }}', options: {} });
+		expect(resolveWebhookDescriptionField(node, webhook, 'responseData')).toEqual({
+			resolved: false,
+		});
+	});
+
+	// n8n evaluates an expression for every request to a webhook node of version 1.
+	it('creates new nodes at version 1.1 and still loads version 1', () => {
+		expect(description.version).toEqual([1, 1.1]);
+		expect(description.defaultVersion).toBe(1.1);
 	});
 
 	it('defaults to manual registration', () => {
