@@ -6,6 +6,8 @@ import { formatBytes, formatDuration, formatRate } from './lib/table';
 import type { ReceiveSizeResult } from './part1-receive';
 import type { NormalizeResult } from './part2-normalize';
 import type { EndToEndResult } from './part3-end-to-end';
+import type { QueueBenchResult } from './queue';
+import { describeN8nSettings } from './lib/table';
 
 /**
  * Prints the figures of a results file as the Markdown of BENCHMARKS.md's "Last figures".
@@ -18,7 +20,14 @@ interface Results {
 	loadAverageAtEnd: number[];
 	receiving?: { sizes: ReceiveSizeResult[]; options: { rounds: number } };
 	normalizing?: NormalizeResult & { options: { rounds: number } };
-	endToEnd?: EndToEndResult & { options: { rounds: number; runSeconds: number } };
+	endToEnd?: {
+		options: { rounds: number; runSeconds: number };
+		configurations: EndToEndResult[];
+	};
+	queueMode?: {
+		options: { rounds: number; runSeconds: number };
+		configurations: QueueBenchResult[];
+	};
 }
 
 const file = process.argv[2] ?? 'bench/results.json';
@@ -123,7 +132,10 @@ function printNormalizing(normalizing: NonNullable<Results['normalizing']>): voi
 	console.log();
 }
 
-function printEndToEnd(endToEnd: NonNullable<Results['endToEnd']>): void {
+function printEndToEnd(
+	endToEnd: EndToEndResult,
+	options: NonNullable<Results['endToEnd']>['options'],
+): void {
 	const rows: string[][] = [];
 	for (const size of endToEnd.sizes) {
 		for (const [name, runs] of [
@@ -148,12 +160,12 @@ function printEndToEnd(endToEnd: NonNullable<Results['endToEnd']>): void {
 			'',
 		]);
 	}
-	console.log('### Part 3: through n8n\n');
+	console.log(`#### ${describeN8nSettings(endToEnd.n8nEnv)}\n`);
 	console.log(
 		wrap(
 			`n8n ${endToEnd.n8nVersion} on Node ${endToEnd.n8nNodeVersion}, ` +
-				`${endToEnd.sizes[0]?.concurrency} requests in flight, ${endToEnd.options.rounds} ` +
-				`runs of ${endToEnd.options.runSeconds} s per workflow, quartiles in brackets.`,
+				`${endToEnd.sizes[0]?.concurrency} requests in flight, ${options.rounds} ` +
+				`runs of ${options.runSeconds} s per workflow, quartiles in brackets.`,
 		),
 	);
 	console.log();
@@ -162,7 +174,57 @@ function printEndToEnd(endToEnd: NonNullable<Results['endToEnd']>): void {
 	console.log();
 }
 
+function printQueue(
+	queue: QueueBenchResult,
+	options: NonNullable<Results['queueMode']>['options'],
+): void {
+	const rows: string[][] = [];
+	for (const [name, runs] of [
+		['Karla Claim Trigger', queue.karlaTrigger],
+		['Webhook node', queue.webhookNode],
+	] as const) {
+		rows.push([
+			name,
+			runs.acceptedPerSecond.map((value) => value.toFixed(1)).join(', '),
+			runs.completedPerSecond.map((value) => value.toFixed(1)).join(', '),
+			`${runs.latencyMs.median.toFixed(0)} ms`,
+			`${runs.latencyMs.p99.toFixed(0)} ms`,
+		]);
+	}
+	rows.push([
+		'Karla ÷ Webhook node',
+		ratio(queue.acceptedRatio),
+		ratio(queue.completedRatio),
+		'',
+		'',
+	]);
+	console.log(`#### ${describeN8nSettings(queue.n8nEnv)}\n`);
+	console.log(
+		wrap(
+			`n8n ${queue.n8nVersion} on Node ${queue.n8nNodeVersion}, one webhook process and ` +
+				`${queue.workers} workers of ${queue.workerConcurrency} jobs, ${queue.body} body, ` +
+				`${queue.concurrency} requests in flight, ${options.rounds} runs of ` +
+				`${options.runSeconds} s per workflow, quartiles in brackets.`,
+		),
+	);
+	console.log();
+	const header = ['trigger', 'accepted/s per run', 'completed/s per run', 'p50', 'p99'];
+	console.log(table(header, rows));
+	console.log();
+}
+
 printMachine();
 if (results.receiving) printReceiving(results.receiving);
 if (results.normalizing) printNormalizing(results.normalizing);
-if (results.endToEnd) printEndToEnd(results.endToEnd);
+if (results.endToEnd) {
+	console.log('### Part 3: through n8n\n');
+	for (const configuration of results.endToEnd.configurations) {
+		printEndToEnd(configuration, results.endToEnd.options);
+	}
+}
+if (results.queueMode) {
+	console.log('### Part 4: queue mode\n');
+	for (const configuration of results.queueMode.configurations) {
+		printQueue(configuration, results.queueMode.options);
+	}
+}

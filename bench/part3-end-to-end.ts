@@ -64,6 +64,8 @@ export interface EndToEndSizeResult {
 export interface EndToEndResult {
 	n8nVersion: string;
 	n8nNodeVersion: string;
+	/** The settings n8n ran with beyond its defaults. */
+	n8nEnv: Record<string, string>;
 	sizes: EndToEndSizeResult[];
 }
 
@@ -300,6 +302,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
 		return {
 			n8nVersion: n8n.runtime.n8nVersion,
 			n8nNodeVersion: n8n.runtime.nodeVersion,
+			n8nEnv: options.n8nEnv,
 			sizes,
 		};
 	} finally {

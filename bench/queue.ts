@@ -10,7 +10,7 @@ import {
 import { buildBenchBody, type BodyLabel } from './lib/bodies';
 import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
-import { formatRate, formatRatio, formatTable } from './lib/table';
+import { describeN8nSettings, formatRate, formatRatio, formatTable } from './lib/table';
 import { signatureHeader } from '../scripts/lib/signer';
 
 /**
@@ -32,6 +32,8 @@ export interface QueueBenchOptions {
 	rounds: number;
 	runSeconds: number;
 	warmupSeconds: number;
+	/** Extra settings for every n8n process; none by default. */
+	n8nEnv: Record<string, string>;
 	log: (line: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface QueueEndpointRuns {
 export interface QueueBenchResult {
 	n8nVersion: string;
 	n8nNodeVersion: string;
+	/** The settings every n8n process ran with beyond the defaults. */
+	n8nEnv: Record<string, string>;
 	workers: number;
 	/** Jobs each worker runs at once (n8n's default). */
 	workerConcurrency: number;
@@ -210,6 +214,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueBe
 	const plainPath = randomUUID();
 	const startedAt = Date.now();
 	const queue = await startN8nQueue({
+		env: options.n8nEnv,
 		workers: WORKERS,
 		workerConcurrency: WORKER_CONCURRENCY,
 		credentials: [buildSigningCredential({ id: CREDENTIAL_ID, signingSecret: SECRET })],
@@ -280,6 +285,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueBe
 		return {
 			n8nVersion: queue.runtime.n8nVersion,
 			n8nNodeVersion: queue.runtime.nodeVersion,
+			n8nEnv: options.n8nEnv,
 			workers: WORKERS,
 			workerConcurrency: WORKER_CONCURRENCY,
 			body: options.body,
@@ -297,7 +303,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueBe
 }
 
 /** Returns the options for `npm run bench`, shorter with `--quick`. */
-export function queueBenchOptions(quick: boolean): Omit<QueueBenchOptions, 'log'> {
+export function queueBenchOptions(quick: boolean): Omit<QueueBenchOptions, 'log' | 'n8nEnv'> {
 	return {
 		body: '1 KB',
 		concurrency: 20,
@@ -335,7 +341,8 @@ export function formatQueueBench(result: QueueBenchResult): string {
 		'',
 	]);
 	return [
-		`Queue mode: n8n ${result.n8nVersion} (Node ${result.n8nNodeVersion}), one webhook ` +
+		`Queue mode: n8n ${result.n8nVersion} (Node ${result.n8nNodeVersion}), ` +
+			`${describeN8nSettings(result.n8nEnv)}, one webhook ` +
 			`process, ${result.workers} workers × ${result.workerConcurrency} jobs, ` +
 			`${result.body} body, ${result.concurrency} in flight, each workflow then Normalize`,
 		formatTable(
@@ -349,7 +356,7 @@ if (require.main === module) {
 	const quick = process.argv.includes('--quick');
 	const log = (line: string) => process.stderr.write(`${line}\n`);
 	ensureBuilt(log);
-	runQueueBench({ ...queueBenchOptions(quick), log })
+	runQueueBench({ ...queueBenchOptions(quick), n8nEnv: {}, log })
 		.then((result) => {
 			console.log(formatQueueBench(result));
 			console.log(JSON.stringify(result, null, '\t'));

@@ -46,3 +46,9 @@ export function formatBytes(bytes: number): string {
 export function verdict(met: boolean): string {
 	return met ? 'met' : 'MISSED';
 }
+
+/** Names the n8n settings a run used beyond n8n's defaults, for table titles. */
+export function describeN8nSettings(env: Record<string, string>): string {
+	const settings = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+	return settings.length === 0 ? "n8n's default settings" : settings.join(', ');
+}
