@@ -19,6 +19,7 @@ import {
 
 import {
 	handleDelivery,
+	rejectWithoutSecret,
 	type DeliverySettings,
 	type InvalidClaimHandling,
 	type NonClaimEventHandling,
@@ -374,15 +375,19 @@ export class KarlaClaimTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 
-		const outcome = handleDelivery(
-			{
-				signatureHeader,
-				rawBody: rawBody ?? Buffer.alloc(0),
-				secrets: await readSecrets(this),
-				receivedAtMs: Date.now(),
-			},
-			readSettings(this),
-		);
+		const receivedAtMs = Date.now();
+		const settings = readSettings(this);
+		const outcome =
+			rejectWithoutSecret(signatureHeader, receivedAtMs, settings) ??
+			handleDelivery(
+				{
+					signatureHeader,
+					rawBody: rawBody ?? Buffer.alloc(0),
+					secrets: await readSecrets(this),
+					receivedAtMs,
+				},
+				settings,
+			);
 
 		if (outcome.action === 'emit') {
 			// n8n 1.x sends webhookResponse as the body of the 200; 2.x uses responseData above.

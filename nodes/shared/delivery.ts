@@ -7,7 +7,7 @@ import {
 	type ClaimEventRef,
 	type ValidationIssue,
 } from './schemas';
-import { verifySignature, type SignatureRejection } from './signature';
+import { checkSignatureHeader, verifySignature, type SignatureRejection } from './signature';
 
 /** Key of the delivery metadata that the trigger adds to each emitted event. */
 export const DELIVERY_METADATA_KEY = 'karla_delivery';
@@ -158,6 +158,28 @@ function isSelectedClaimEvent(eventRef: string, selected: readonly ClaimEventRef
 	);
 }
 
+function unauthorized(reason: SignatureRejection): DeliveryOutcome {
+	return { action: 'reject', status: 401, reason, body: { error: 'Unauthorized', reason } };
+}
+
+/**
+ * Rejects a delivery whose signature header alone shows that it is not authentic: missing,
+ * malformed, or with a timestamp outside the tolerance. Returns null when deciding needs the
+ * secret. The trigger calls it before reading its credential, which n8n decrypts for every call;
+ * handleDelivery repeats the same checks, so the answer is the same either way.
+ */
+export function rejectWithoutSecret(
+	signatureHeader: string | undefined,
+	receivedAtMs: number,
+	settings: DeliverySettings,
+): DeliveryOutcome | null {
+	const check = checkSignatureHeader(signatureHeader, {
+		nowSeconds: Math.floor(receivedAtMs / 1000),
+		toleranceSeconds: settings.toleranceSeconds,
+	});
+	return check.valid ? null : unauthorized(check.reason);
+}
+
 /**
  * Decides what the trigger does with one delivery: reject it with 401 or 400, acknowledge and
  * ignore it, or emit it as an item. Pure and synchronous; never throws.
@@ -170,14 +192,7 @@ export function handleDelivery(
 		nowSeconds: Math.floor(request.receivedAtMs / 1000),
 		toleranceSeconds: settings.toleranceSeconds,
 	});
-	if (!check.valid) {
-		return {
-			action: 'reject',
-			status: 401,
-			reason: check.reason,
-			body: { error: 'Unauthorized', reason: check.reason },
-		};
-	}
+	if (!check.valid) return unauthorized(check.reason);
 
 	let event: unknown;
 	try {

@@ -91,16 +91,19 @@ function matchesAny(expected: string, received: string[]): boolean {
 	return matched;
 }
 
+export type SignatureHeaderCheck =
+	| { valid: true; header: ParsedSignatureHeader }
+	| { valid: false; reason: SignatureRejection; timestamp?: number };
+
 /**
- * Verifies a delivery against the current secret and, during a rotation, the previous one. The
- * HMAC covers the exact raw bytes received. Returns the reason on rejection; never throws.
+ * The checks that need no secret: the header is present, well formed, and its timestamp within
+ * the tolerance. The trigger runs them before it reads its credential, so that a request failing
+ * them costs no credential read. Never throws.
  */
-export function verifySignature(
+export function checkSignatureHeader(
 	header: string | undefined,
-	rawBody: Buffer,
-	secrets: { current: string; previous?: string },
 	options: VerifyOptions,
-): SignatureCheck {
+): SignatureHeaderCheck {
 	if (header === undefined || header.trim() === '')
 		return { valid: false, reason: 'missing_header' };
 
@@ -111,6 +114,22 @@ export function verifySignature(
 	if (Math.abs(options.nowSeconds - parsed.timestamp) > tolerance) {
 		return { valid: false, reason: 'timestamp_outside_tolerance', timestamp: parsed.timestamp };
 	}
+	return { valid: true, header: parsed };
+}
+
+/**
+ * Verifies a delivery against the current secret and, during a rotation, the previous one. The
+ * HMAC covers the exact raw bytes received. Returns the reason on rejection; never throws.
+ */
+export function verifySignature(
+	header: string | undefined,
+	rawBody: Buffer,
+	secrets: { current: string; previous?: string },
+	options: VerifyOptions,
+): SignatureCheck {
+	const headerCheck = checkSignatureHeader(header, options);
+	if (!headerCheck.valid) return headerCheck;
+	const parsed = headerCheck.header;
 
 	if (secrets.current === '') {
 		return { valid: false, reason: 'no_secret_configured', timestamp: parsed.timestamp };

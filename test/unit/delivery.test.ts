@@ -1,6 +1,7 @@
 import {
 	buildDedupeKey,
 	handleDelivery,
+	rejectWithoutSecret,
 	resolveEventRef,
 	type DeliveryOutcome,
 	type DeliverySettings,
@@ -262,6 +263,34 @@ describe('handleDelivery', () => {
 			'{\n  "source": "claims",\n  "ref": "claims/created",\n  "event_data": {\n    "claim_id": "c-\\u00e9"\n  }\n}';
 		const outcome = deliver(body);
 		expect(emitted(outcome).item.event_data).toEqual({ claim_id: 'c-é' });
+	});
+});
+
+describe('rejectWithoutSecret', () => {
+	const body = JSON.stringify(claim());
+
+	it.each([
+		['no header', undefined],
+		['an empty header', ' '],
+		['a header without v1', `t=${T}`],
+		['a stale timestamp', karlaSignature(SECRET, body, T - 301)],
+		['a future timestamp', karlaSignature(SECRET, body, T + 301)],
+	])('answers %s as handleDelivery does', (_name, header) => {
+		const early = rejectWithoutSecret(header, NOW_MS, SETTINGS);
+		expect(early).not.toBeNull();
+		expect(early).toEqual(deliver(body, {}, header ?? null));
+	});
+
+	it('leaves a well-formed, current header to handleDelivery, whatever its signature', () => {
+		expect(
+			rejectWithoutSecret(karlaSignature('another-secret-0123', body, T), NOW_MS, SETTINGS),
+		).toBeNull();
+		expect(rejectWithoutSecret(karlaSignature(SECRET, body, T), NOW_MS, SETTINGS)).toBeNull();
+	});
+
+	it('uses the tolerance setting', () => {
+		const header = karlaSignature(SECRET, body, T - 400);
+		expect(rejectWithoutSecret(header, NOW_MS, { ...SETTINGS, toleranceSeconds: 600 })).toBeNull();
 	});
 });
 

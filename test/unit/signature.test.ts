@@ -1,4 +1,5 @@
 import {
+	checkSignatureHeader,
 	computeSignature,
 	parseSignatureHeader,
 	verifySignature,
@@ -200,5 +201,27 @@ describe('verifySignature', () => {
 			const signed = karlaSignature(secret, body, T);
 			expect(verifySignature(signed, body, { current: secret }, at(T)).valid).toBe(true);
 		}
+	});
+});
+
+describe('checkSignatureHeader', () => {
+	const header = karlaSignature(SECRET, BODY, T);
+
+	it('returns the parsed header when the secret is needed to decide', () => {
+		expect(checkSignatureHeader(header, at(T))).toEqual({
+			valid: true,
+			header: parseSignatureHeader(header),
+		});
+	});
+
+	it.each([
+		['missing_header', undefined, T],
+		['malformed_header', 't=1,v1=abc', T],
+		['timestamp_outside_tolerance', header, T + 301],
+	])('gives %s with the reason verifySignature gives', (reason, value, now) => {
+		expect(checkSignatureHeader(value, at(now))).toMatchObject({ valid: false, reason });
+		expect(verifySignature(value, BODY, { current: SECRET }, at(now))).toEqual(
+			checkSignatureHeader(value, at(now)),
+		);
 	});
 });

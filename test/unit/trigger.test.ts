@@ -47,6 +47,10 @@ function fakeWebhookContext(input: DeliveryInput) {
 	const headers: Record<string, string | string[]> = {};
 	if (input.header !== undefined) headers['karla-signature'] = input.header;
 
+	const getCredentials = jest.fn(async () => ({
+		signingSecret: SECRET,
+		previousSigningSecret: PREVIOUS,
+	}));
 	const context = {
 		getRequestObject: () => request,
 		getResponseObject: () => {
@@ -64,11 +68,11 @@ function fakeWebhookContext(input: DeliveryInput) {
 		},
 		getHeaderData: () => headers,
 		getNodeParameter: (name: string, fallback: unknown) => parameters[name] ?? fallback,
-		getCredentials: async () => ({ signingSecret: SECRET, previousSigningSecret: PREVIOUS }),
+		getCredentials,
 		getWorkflowStaticData: () => input.staticData ?? {},
 		logger: { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() },
 	} as unknown as IWebhookFunctions;
-	return { context, response, request };
+	return { context, response, request, getCredentials };
 }
 
 const claimBody = (ref = 'claims/created') =>
@@ -143,6 +147,26 @@ describe('KarlaClaimTrigger.webhook', () => {
 		expect(response.statusCode).toBe(400);
 		expect(response.body).toEqual({ error: 'Bad Request', reason: 'body_unreadable' });
 		expect(result.workflowData).toBeUndefined();
+	});
+
+	it.each([
+		['unsigned', undefined],
+		['malformed', 't=abc,v1=xyz'],
+		['stale', karlaSignature(SECRET, claimBody(), nowSeconds() - 3600)],
+	])('answers an %s delivery without reading the credential', async (_name, header) => {
+		const { result, response, getCredentials } = await run({ body: claimBody(), header });
+		expect(response.statusCode).toBe(401);
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(getCredentials).not.toHaveBeenCalled();
+	});
+
+	it('reads the credential for a well-formed, current signature', async () => {
+		const body = claimBody();
+		const header = karlaSignature('not-the-secret-0123456789', body, nowSeconds());
+		const { response, getCredentials } = await run({ body, header });
+		expect(response.statusCode).toBe(401);
+		expect(response.body).toEqual({ error: 'Unauthorized', reason: 'no_matching_signature' });
+		expect(getCredentials).toHaveBeenCalledTimes(1);
 	});
 
 	it('accepts the previous secret', async () => {
