@@ -40,8 +40,8 @@ const ACKNOWLEDGEMENT_TEMPLATE = '={{ { "received": true } }}';
 
 /**
  * The body of the 200 that acknowledges an accepted delivery. Without `responseData`, n8n 2.x
- * sends its default setting's name, the string "firstEntryJson". Declared with a native resolver,
- * n8n 2.41 and later answer without running the expression engine, which otherwise takes an
+ * sends its default setting's name, the string "firstEntryJson". n8n 2.41 and later resolve a
+ * field declared with a native resolver without the expression engine, which otherwise takes an
  * expression isolate for every delivery. Older n8n lacks `webhookDescriptionFields` and evaluates
  * the template.
  */

@@ -96,8 +96,8 @@ export type SignatureHeaderCheck =
 	| { valid: false; reason: SignatureRejection; timestamp?: number };
 
 /**
- * The checks that need no secret: the header is present, well formed, and its timestamp within
- * the tolerance. The trigger runs them before it reads its credential, so that a request failing
+ * Runs the checks that need no secret: the header is present, well formed, and its timestamp
+ * within the tolerance. The trigger runs them before it reads its credential, so that a request failing
  * them costs no credential read. Never throws.
  */
 export function checkSignatureHeader(

@@ -281,7 +281,7 @@ describe('rejectWithoutSecret', () => {
 		expect(early).toEqual(deliver(body, {}, header ?? null));
 	});
 
-	it('leaves a well-formed, current header to handleDelivery, whatever its signature', () => {
+	it('leaves current headers to handleDelivery', () => {
 		expect(
 			rejectWithoutSecret(karlaSignature('another-secret-0123', body, T), NOW_MS, SETTINGS),
 		).toBeNull();

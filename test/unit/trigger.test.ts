@@ -160,7 +160,7 @@ describe('KarlaClaimTrigger.webhook', () => {
 		expect(getCredentials).not.toHaveBeenCalled();
 	});
 
-	it('reads the credential for a well-formed, current signature', async () => {
+	it('reads the credential for current signatures', async () => {
 		const body = claimBody();
 		const header = karlaSignature('not-the-secret-0123456789', body, nowSeconds());
 		const { response, getCredentials } = await run({ body, header });
@@ -395,11 +395,11 @@ describe('KarlaClaimTrigger description', () => {
 		parameters,
 	});
 
-	it('acknowledges accepted deliveries with JSON, through the expression engine if needed', () => {
+	it('keeps the acknowledgement template', () => {
 		expect(description.webhooks?.[0].responseData).toBe('={{ { "received": true } }}');
 	});
 
-	it('acknowledges accepted deliveries without the expression engine', () => {
+	it('acknowledges without the expression engine', () => {
 		const [webhook] = description.webhooks ?? [];
 		expect(webhookDescriptionIsNativelyResolvable(webhook)).toBe(true);
 		const node = savedNode({ events: ['claims/created'], options: {} });
@@ -409,7 +409,7 @@ describe('KarlaClaimTrigger description', () => {
 		});
 	});
 
-	it('leaves the acknowledgement to the expression engine when a parameter is an expression', () => {
+	it('uses the engine for expression parameters', () => {
 		const [webhook] = description.webhooks ?? [];
 		const node = savedNode({ events: '={{ ["claims/created"] }}', options: {} });
 		expect(resolveWebhookDescriptionField(node, webhook, 'responseData')).toEqual({
@@ -418,7 +418,7 @@ describe('KarlaClaimTrigger description', () => {
 	});
 
 	// n8n evaluates an expression for every request to a webhook node of version 1.
-	it('creates new nodes at version 1.1 and still loads version 1', () => {
+	it('defaults to version 1.1', () => {
 		expect(description.version).toEqual([1, 1.1]);
 		expect(description.defaultVersion).toBe(1.1);
 	});
