@@ -43,6 +43,8 @@ export interface ClaimWorkflowOptions {
 	triggerOptions?: Record<string, unknown>;
 	/** Leaves the Normalize node out, so the workflow is the trigger alone. */
 	triggerOnly?: boolean;
+	/** Karla Claim Trigger's node version; 1.1, the version new nodes get, by default. */
+	triggerVersion?: number;
 }
 
 /** Path of the trigger's production webhook, to pass to `RunningN8n.webhookUrl`. */
@@ -82,7 +84,7 @@ export function buildClaimWorkflow(options: ClaimWorkflowOptions): object {
 		id: 'a7c1f0de-0001-4c5e-9a11-000000000001',
 		name: 'Karla Claim Trigger',
 		type: packageNodeType(options.packageMode, 'karlaClaimTrigger'),
-		typeVersion: 1.1,
+		typeVersion: options.triggerVersion ?? 1.1,
 		position: [0, 0],
 		webhookId: options.webhookId,
 		parameters: {

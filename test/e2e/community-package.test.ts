@@ -5,7 +5,11 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 
 import { buildClaimEvent } from '../../scripts/lib/claims';
-import { startHelpdeskStub, type HelpdeskStub } from '../../scripts/lib/helpdesk-stub';
+import {
+	startHelpdeskStub,
+	type HelpdeskStub,
+	type StoredTicket,
+} from '../../scripts/lib/helpdesk-stub';
 import { packProject, startN8n, type RunningN8n } from '../../scripts/lib/n8n-harness';
 import { PROJECT_DIR } from '../../scripts/lib/n8n-install';
 import {
@@ -17,7 +21,9 @@ import { builtCredentialFiles, builtNodeFiles, referencedIcons } from '../helper
 import { deliver } from './support/deliveries';
 
 // The package is installed as in a user's n8n: the npm pack tarball is unpacked into
-// ~/.n8n/nodes/node_modules/n8n-nodes-karla, and n8n's community package loader loads it.
+// ~/.n8n/nodes/node_modules/n8n-nodes-karla, and n8n's community package loader loads it. n8n runs
+// with the lazy expression isolates the README recommends; the other end-to-end tests use n8n's
+// default settings.
 jest.setTimeout(180_000);
 
 const SECRET = 'community-package-secret-4e1f';
@@ -25,6 +31,12 @@ const CREDENTIAL_ID = 'karlaPkgSecret01';
 const WORKFLOW = {
 	workflowId: 'karlaPkgFlow0001',
 	webhookId: '7a3e5b10-2c4d-4e6f-8a9b-0c1d2e3f4a01',
+};
+/** A workflow saved before the trigger's version 1.1. */
+const VERSION_1_WORKFLOW = {
+	workflowId: 'karlaPkgFlowV101',
+	webhookId: '7a3e5b10-2c4d-4e6f-8a9b-0c1d2e3f4a02',
+	triggerVersion: 1,
 };
 
 const packageJson = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
@@ -37,6 +49,11 @@ let helpdesk: HelpdeskStub;
 /** Icons the built descriptions reference, read when the tarball is packed. */
 let referencedIconPaths: string[];
 let packDir: string | undefined;
+
+function ticketOf(claimId: string) {
+	return (ticket: StoredTicket) =>
+		(ticket.body as { external_id?: string }).external_id === `karla-claim-${claimId}`;
+}
 
 function installedPackageDir(): string {
 	return join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', packageJson.name);
@@ -60,8 +77,16 @@ beforeAll(async () => {
 				credentialId: CREDENTIAL_ID,
 				ticketsUrl: helpdesk.ticketsUrl,
 			}),
+			buildClaimWorkflow({
+				packageMode: 'community',
+				...VERSION_1_WORKFLOW,
+				name: 'Karla claim to ticket, trigger version 1',
+				credentialId: CREDENTIAL_ID,
+				ticketsUrl: helpdesk.ticketsUrl,
+			}),
 		],
-		publish: [WORKFLOW.workflowId],
+		publish: [WORKFLOW.workflowId, VERSION_1_WORKFLOW.workflowId],
+		env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' },
 	});
 });
 
@@ -115,6 +140,8 @@ describe('community package', () => {
 			status: response.status,
 			log: response.status === 200 ? '' : n8n.logs.tail(30),
 		}).toEqual({ status: 200, log: '' });
+		expect(response.headers['content-type']).toMatch(/^application\/json/);
+		expect(response.data).toEqual({ received: true });
 		const executions = await n8n.waitForExecutions({
 			workflowId: WORKFLOW.workflowId,
 			count: before.length + 1,
@@ -122,12 +149,32 @@ describe('community package', () => {
 		expect(executions.slice(before.length).map((execution) => execution.status)).toEqual([
 			'success',
 		]);
-		const [ticket] = await helpdesk.waitForTickets(1);
+		const [ticket] = await helpdesk.waitForTickets(1, { filter: ticketOf(claimId) });
 		expect(ticket.body).toMatchObject({
 			external_id: `karla-claim-${claimId}`,
 			requester: { email: 'jane.doe@example.com' },
 			claim: { id: claimId, order_number: '3005' },
 		});
+	});
+
+	it('still runs a version 1 trigger', async () => {
+		const claimId = randomUUID();
+		const before = await n8n.executions(VERSION_1_WORKFLOW.workflowId);
+
+		const response = await deliver(
+			n8n.webhookUrl(claimWebhookPath(VERSION_1_WORKFLOW.webhookId)),
+			JSON.stringify(buildClaimEvent({ claimId })),
+			{ secret: SECRET },
+		);
+
+		expect(response.status).toBe(200);
+		expect(response.data).toEqual({ received: true });
+		await n8n.waitForExecutions({
+			workflowId: VERSION_1_WORKFLOW.workflowId,
+			count: before.length + 1,
+		});
+		const [ticket] = await helpdesk.waitForTickets(1, { filter: ticketOf(claimId) });
+		expect(ticket.body).toMatchObject({ external_id: `karla-claim-${claimId}` });
 	});
 
 	it('rejects a forged claim with 401', async () => {
