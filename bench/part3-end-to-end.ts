@@ -8,6 +8,7 @@ import {
 	claimWebhookPath,
 } from '../scripts/lib/workflows';
 import { buildBenchBody, type BodyLabel } from './lib/bodies';
+import { waitForDrain } from './lib/drain';
 import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
 import { signatureHeader } from '../scripts/lib/signer';
@@ -74,7 +75,6 @@ const CREDENTIAL_ID = 'BenchSigning0001';
 const KARLA_WORKFLOW_ID = 'BenchKarlaTrig01';
 const WEBHOOK_WORKFLOW_ID = 'BenchPlainHook01';
 const DRAIN_TIMEOUT_MS = 120_000;
-const DRAIN_POLL_MS = 250;
 
 interface Endpoint {
 	name: 'karlaTrigger' | 'webhookNode';
@@ -122,21 +122,6 @@ async function countFinishedExecutions(n8n: RunningN8n, workflowId: string): Pro
 }
 
 /** Waits until n8n has finished every execution sent to the endpoint; returns the time taken. */
-async function waitForDrain(n8n: RunningN8n, endpoint: Endpoint): Promise<number> {
-	const startedAt = Date.now();
-	for (;;) {
-		const finished = await countFinishedExecutions(n8n, endpoint.workflowId);
-		if (finished >= endpoint.expectedExecutions) return Date.now() - startedAt;
-		if (Date.now() - startedAt > DRAIN_TIMEOUT_MS) {
-			throw new Error(
-				`n8n finished ${finished} of ${endpoint.expectedExecutions} executions of ` +
-					`${endpoint.name} within ${DRAIN_TIMEOUT_MS / 1000} s`,
-			);
-		}
-		await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-	}
-}
-
 async function runEndpoint(
 	n8n: RunningN8n,
 	endpoint: Endpoint,
@@ -159,7 +144,13 @@ async function runEndpoint(
 		);
 	}
 	endpoint.expectedExecutions += result.ok;
-	const drainMs = await waitForDrain(n8n, endpoint);
+	const drainMs = await waitForDrain({
+		countFinished: () => countFinishedExecutions(n8n, endpoint.workflowId),
+		expected: endpoint.expectedExecutions,
+		runner: 'n8n',
+		name: endpoint.name,
+		timeoutMs: DRAIN_TIMEOUT_MS,
+	});
 	return { ...result, drainMs };
 }
 

@@ -8,6 +8,7 @@ import {
 	claimWebhookPath,
 } from '../scripts/lib/workflows';
 import { buildBenchBody, type BodyLabel } from './lib/bodies';
+import { waitForDrain } from './lib/drain';
 import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
 import { describeN8nSettings, formatRate, formatRatio, formatTable } from './lib/table';
@@ -80,7 +81,6 @@ const WEBHOOK_WORKFLOW_ID = 'BenchQueueHook01';
 const WORKERS = 2;
 const WORKER_CONCURRENCY = 10;
 const DRAIN_TIMEOUT_MS = 180_000;
-const DRAIN_POLL_MS = 250;
 
 type EndpointName = 'karlaTrigger' | 'webhookNode';
 
@@ -139,21 +139,6 @@ async function countFinished(queue: RunningQueue, workflowId: string): Promise<n
 	return Number(rows[0]?.finished ?? 0);
 }
 
-async function waitForDrain(queue: RunningQueue, endpoint: Endpoint): Promise<number> {
-	const startedAt = Date.now();
-	for (;;) {
-		const finished = await countFinished(queue, endpoint.workflowId);
-		if (finished >= endpoint.expectedExecutions) return Date.now() - startedAt;
-		if (Date.now() - startedAt > DRAIN_TIMEOUT_MS) {
-			throw new Error(
-				`The workers finished ${finished} of ${endpoint.expectedExecutions} executions of ` +
-					`${endpoint.name} within ${DRAIN_TIMEOUT_MS / 1000} s`,
-			);
-		}
-		await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-	}
-}
-
 async function runEndpoint(
 	queue: RunningQueue,
 	endpoint: Endpoint,
@@ -176,7 +161,13 @@ async function runEndpoint(
 		);
 	}
 	endpoint.expectedExecutions += result.ok;
-	const drainMs = await waitForDrain(queue, endpoint);
+	const drainMs = await waitForDrain({
+		countFinished: () => countFinished(queue, endpoint.workflowId),
+		expected: endpoint.expectedExecutions,
+		runner: 'The workers',
+		name: endpoint.name,
+		timeoutMs: DRAIN_TIMEOUT_MS,
+	});
 	const completedPerSecond = (result.ok / (result.elapsedMs + drainMs)) * 1000;
 	return { ...result, drainMs, completedPerSecond };
 }
