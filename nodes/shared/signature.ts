@@ -111,7 +111,10 @@ export function checkSignatureHeader(
 	if (parsed === null) return { valid: false, reason: 'malformed_header' };
 
 	const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-	if (Math.abs(options.nowSeconds - parsed.timestamp) > tolerance) {
+	// Written as `!(skew <= tolerance)` so that a tolerance that is not a number, such as NaN or a
+	// word from an expression in the node's options, rejects every timestamp instead of none.
+	const skew = Math.abs(options.nowSeconds - parsed.timestamp);
+	if (!(skew <= tolerance)) {
 		return { valid: false, reason: 'timestamp_outside_tolerance', timestamp: parsed.timestamp };
 	}
 	return { valid: true, header: parsed };

@@ -224,4 +224,19 @@ describe('checkSignatureHeader', () => {
 			checkSignatureHeader(value, at(now)),
 		);
 	});
+
+	it.each([
+		['NaN', Number.NaN],
+		['a word', 'five minutes' as unknown as number],
+	])('rejects a current timestamp when the tolerance is %s', (_name, toleranceSeconds) => {
+		expect(checkSignatureHeader(header, { nowSeconds: T, toleranceSeconds })).toMatchObject({
+			valid: false,
+			reason: 'timestamp_outside_tolerance',
+		});
+	});
+
+	it('accepts a tolerance given as digits', () => {
+		const options = { nowSeconds: T + 200, toleranceSeconds: '300' as unknown as number };
+		expect(checkSignatureHeader(header, options)).toMatchObject({ valid: true });
+	});
 });

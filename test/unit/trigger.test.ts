@@ -208,6 +208,22 @@ describe('KarlaClaimTrigger.webhook', () => {
 		expect(response.statusCode).toBe(401);
 	});
 
+	it('rejects all for a non-numeric tolerance', async () => {
+		const body = claimBody();
+		const { result, response, getCredentials } = await run({
+			body,
+			header: karlaSignature(SECRET, body, nowSeconds()),
+			parameters: { options: { toleranceSeconds: 'five minutes' } },
+		});
+		expect(response.statusCode).toBe(401);
+		expect(response.body).toEqual({
+			error: 'Unauthorized',
+			reason: 'timestamp_outside_tolerance',
+		});
+		expect(result.workflowData).toBeUndefined();
+		expect(getCredentials).not.toHaveBeenCalled();
+	});
+
 	it('answers 400 to an invalid claim when asked to', async () => {
 		const body = JSON.stringify({ source: 'claims', ref: 'claims/created', event_data: {} });
 		const { result, response } = await run({
