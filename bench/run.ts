@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
-import { writeFileSync } from 'fs';
+import { existsSync, writeFileSync } from 'fs';
 import { loadavg } from 'os';
-import { join, relative } from 'path';
+import { dirname, join, relative, resolve } from 'path';
 
 import { describeMachine } from './lib/machine';
 import type { RoundOptions } from './lib/measure';
@@ -76,6 +76,7 @@ function parseArguments(argv: string[]): BenchArguments {
 			parsed.n8nEnv[setting.slice(0, separator)] = setting.slice(separator + 1);
 		} else if (argument.startsWith('--out=')) {
 			parsed.out = argument.slice('--out='.length);
+			if (parsed.out === '') throw new Error(`Invalid ${argument}: missing file path. ${USAGE}`);
 		} else if (argument === '--help') {
 			console.log(USAGE);
 			process.exit(0);
@@ -207,6 +208,11 @@ function printEndToEnd(result: EndToEndResult): void {
 
 async function main(): Promise<void> {
 	const args = parseArguments(process.argv.slice(2));
+	// The results are written after the last part, so a folder that does not exist is reported
+	// now instead of after minutes of measuring.
+	const outputDir = dirname(resolve(args.out));
+	if (!existsSync(outputDir))
+		throw new Error(`Invalid --out=${args.out}: folder ${outputDir} not found; create it first.`);
 	ensureGcExposed();
 
 	const n8nSettings = Object.keys(args.n8nEnv).length === 0 ? DEFAULT_N8N_SETTINGS : [args.n8nEnv];
