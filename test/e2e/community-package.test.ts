@@ -38,6 +38,12 @@ const VERSION_1_WORKFLOW = {
 	webhookId: '7a3e5b10-2c4d-4e6f-8a9b-0c1d2e3f4a02',
 	triggerVersion: 1,
 };
+/** The trigger alone, so that no later node evaluates an expression. */
+const TRIGGER_ONLY_WORKFLOW = {
+	workflowId: 'karlaPkgFlowTrig',
+	webhookId: '7a3e5b10-2c4d-4e6f-8a9b-0c1d2e3f4a03',
+	triggerOnly: true,
+};
 
 const packageJson = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
 	name: string;
@@ -53,6 +59,14 @@ let packDir: string | undefined;
 function ticketOf(claimId: string) {
 	return (ticket: StoredTicket) =>
 		(ticket.body as { external_id?: string }).external_id === `karla-claim-${claimId}`;
+}
+
+/** Reads n8n's count of expression isolates taken from the pool since it started. */
+async function isolatesAcquired(): Promise<number> {
+	const response = await axios.get<string>(`${n8n.baseUrl}/metrics`, { responseType: 'text' });
+	const match = /^n8n_expression_pool_acquired_total (\d+)$/m.exec(response.data);
+	if (match === null) throw new Error('n8n_expression_pool_acquired_total not found in /metrics');
+	return Number(match[1]);
 }
 
 function installedPackageDir(): string {
@@ -84,9 +98,17 @@ beforeAll(async () => {
 				credentialId: CREDENTIAL_ID,
 				ticketsUrl: helpdesk.ticketsUrl,
 			}),
+			buildClaimWorkflow({
+				packageMode: 'community',
+				...TRIGGER_ONLY_WORKFLOW,
+				name: 'Karla Claim Trigger alone',
+				credentialId: CREDENTIAL_ID,
+			}),
 		],
-		publish: [WORKFLOW.workflowId, VERSION_1_WORKFLOW.workflowId],
-		env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' },
+		publish: [WORKFLOW.workflowId, VERSION_1_WORKFLOW.workflowId, TRIGGER_ONLY_WORKFLOW.workflowId],
+		// N8N_METRICS serves /metrics, where n8n 2.41 counts the isolates its expression engine
+		// takes from the pool.
+		env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true', N8N_METRICS: 'true' },
 	});
 });
 
@@ -175,6 +197,33 @@ describe('community package', () => {
 		});
 		const [ticket] = await helpdesk.waitForTickets(1, { filter: ticketOf(claimId) });
 		expect(ticket.body).toMatchObject({ external_id: `karla-claim-${claimId}` });
+	});
+
+	it('takes no isolate for version 1.1', async () => {
+		const triggerOnlyUrl = n8n.webhookUrl(claimWebhookPath(TRIGGER_ONLY_WORKFLOW.webhookId));
+		const before = await n8n.executions(TRIGGER_ONLY_WORKFLOW.workflowId);
+		const acquiredBefore = await isolatesAcquired();
+
+		for (let index = 0; index < 2; index++) {
+			const response = await deliver(triggerOnlyUrl, JSON.stringify(buildClaimEvent()), {
+				secret: SECRET,
+			});
+			expect(response.status).toBe(200);
+		}
+		await n8n.waitForExecutions({
+			workflowId: TRIGGER_ONLY_WORKFLOW.workflowId,
+			count: before.length + 2,
+		});
+		expect(await isolatesAcquired()).toBe(acquiredBefore);
+
+		// The same delivery to a version 1 trigger takes one, so the counter does count.
+		const version1Response = await deliver(
+			n8n.webhookUrl(claimWebhookPath(VERSION_1_WORKFLOW.webhookId)),
+			JSON.stringify(buildClaimEvent()),
+			{ secret: SECRET },
+		);
+		expect(version1Response.status).toBe(200);
+		expect(await isolatesAcquired()).toBeGreaterThan(acquiredBefore);
 	});
 
 	it('rejects a forged claim with 401', async () => {
