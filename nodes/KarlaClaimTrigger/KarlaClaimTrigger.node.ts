@@ -39,7 +39,7 @@ type Registration = 'manual' | 'automatic';
 const ACKNOWLEDGEMENT_TEMPLATE = '={{ { "received": true } }}';
 
 /**
- * The body of the 200 that acknowledges an accepted delivery. Without `responseData`, n8n 2.x
+ * Returns the `responseData` field: the body of the 200 that acknowledges an accepted delivery. Without `responseData`, n8n 2.x
  * sends its default setting's name, the string "firstEntryJson". n8n 2.41 and later resolve a
  * field declared with a native resolver without the expression engine, which otherwise takes an
  * expression isolate for every delivery. Older n8n lacks `webhookDescriptionFields` and evaluates
@@ -65,9 +65,18 @@ function readSettings(context: IWebhookFunctions): DeliverySettings {
 		(event): event is ClaimEventRef => (CLAIM_EVENT_REFS as readonly string[]).includes(event),
 	);
 	const options = context.getNodeParameter('options', {}) as TriggerOptions;
+	const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+	// An expression can make the option anything. The signature check then rejects every
+	// timestamp, and this warning is the only place that reports why.
+	if (!Number.isFinite(Number(toleranceSeconds))) {
+		context.logger.warn(
+			'Karla Claim Trigger rejects every delivery because Timestamp Tolerance (Seconds) is not a ' +
+				'number. Set it to a number of seconds, such as 300.',
+		);
+	}
 	return {
 		events,
-		toleranceSeconds: options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+		toleranceSeconds,
 		nonClaimEvents: options.nonClaimEvents ?? 'ignore',
 		invalidClaims: options.invalidClaims ?? 'emit',
 	};
@@ -164,7 +173,7 @@ export class KarlaClaimTrigger implements INodeType {
 		icon: { light: 'file:karla.svg', dark: 'file:karla.dark.svg' },
 		group: ['trigger'],
 		// Version 1.1 changes nothing in the node. n8n evaluates an expression for every request to
-		// a webhook node of version 1, which costs an expression isolate per delivery.
+		// a webhook node of version 1, which with lazy isolate acquisition costs an isolate each.
 		version: [1, 1.1],
 		defaultVersion: 1.1,
 		subtitle: '={{$parameter["events"].join(", ")}}',

@@ -200,17 +200,18 @@ describe('KarlaClaimTrigger.webhook', () => {
 
 	it('honours the tolerance option', async () => {
 		const body = claimBody();
-		const { response } = await run({
+		const { response, context } = await run({
 			body,
 			header: karlaSignature(SECRET, body, nowSeconds() - 100),
 			parameters: { options: { toleranceSeconds: 60 } },
 		});
 		expect(response.statusCode).toBe(401);
+		expect(context.logger.warn).not.toHaveBeenCalled();
 	});
 
 	it('rejects all for a non-numeric tolerance', async () => {
 		const body = claimBody();
-		const { result, response, getCredentials } = await run({
+		const { result, response, getCredentials, context } = await run({
 			body,
 			header: karlaSignature(SECRET, body, nowSeconds()),
 			parameters: { options: { toleranceSeconds: 'five minutes' } },
@@ -222,6 +223,9 @@ describe('KarlaClaimTrigger.webhook', () => {
 		});
 		expect(result.workflowData).toBeUndefined();
 		expect(getCredentials).not.toHaveBeenCalled();
+		expect(context.logger.warn).toHaveBeenCalledWith(
+			expect.stringContaining('Timestamp Tolerance (Seconds) is not a number'),
+		);
 	});
 
 	it('answers 400 to an invalid claim when asked to', async () => {
