@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 
 import type { MachineInfo } from './lib/machine';
 import type { Summary } from './lib/measure';
@@ -31,7 +31,20 @@ interface Results {
 }
 
 const file = process.argv[2] ?? 'bench/results.json';
+if (!existsSync(file)) {
+	console.error(`No results file at ${file}: run \`npm run bench\` first, or name a file.`);
+	process.exit(1);
+}
 const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+
+/**
+ * Returns the configurations a part ran under. Files written before parts 3 and 4 ran under two
+ * n8n settings hold one result in place of the list, measured with n8n's defaults unless the
+ * command passed --n8n-env.
+ */
+function configurationsOf<T>(part: { configurations?: T[] }): T[] {
+	return part.configurations ?? [{ n8nEnv: {}, ...part } as T];
+}
 
 /** Wraps a paragraph at 100 characters, as the rest of BENCHMARKS.md is wrapped. */
 function wrap(text: string): string {
@@ -218,13 +231,13 @@ if (results.receiving) printReceiving(results.receiving);
 if (results.normalizing) printNormalizing(results.normalizing);
 if (results.endToEnd) {
 	console.log('### Part 3: through n8n\n');
-	for (const configuration of results.endToEnd.configurations) {
+	for (const configuration of configurationsOf(results.endToEnd)) {
 		printEndToEnd(configuration, results.endToEnd.options);
 	}
 }
 if (results.queueMode) {
 	console.log('### Part 4: queue mode\n');
-	for (const configuration of results.queueMode.configurations) {
+	for (const configuration of configurationsOf(results.queueMode)) {
 		printQueue(configuration, results.queueMode.options);
 	}
 }

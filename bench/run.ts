@@ -84,6 +84,10 @@ function parseArguments(argv: string[]): BenchArguments {
 			throw new Error(`Unknown argument ${argument}. ${USAGE}`);
 		}
 	}
+	const runsN8n = parsed.parts.includes(3) || parsed.parts.includes(4);
+	if (Object.keys(parsed.n8nEnv).length > 0 && !runsN8n) {
+		throw new Error(`--n8n-env applies to parts 3 and 4 only; add one of them. ${USAGE}`);
+	}
 	return parsed;
 }
 
