@@ -39,11 +39,11 @@ type Registration = 'manual' | 'automatic';
 const ACKNOWLEDGEMENT_TEMPLATE = '={{ { "received": true } }}';
 
 /**
- * Returns the `responseData` field: the body of the 200 that acknowledges an accepted delivery. Without `responseData`, n8n 2.x
- * sends its default setting's name, the string "firstEntryJson". n8n 2.41 and later resolve a
- * field declared with a native resolver without the expression engine, which otherwise takes an
- * expression isolate for every delivery. Older n8n lacks `webhookDescriptionFields` and evaluates
- * the template.
+ * Returns the `responseData` field: the body of the 200 that acknowledges an accepted delivery.
+ * Without it, n8n 2.x sends its default setting's name, the string "firstEntryJson". n8n 2.41 and
+ * later resolve a field declared with a native resolver without the expression engine, which
+ * otherwise takes an expression isolate for every delivery. Older n8n lacks
+ * `webhookDescriptionFields` and evaluates the template.
  */
 function acknowledgementField(): Partial<IWebhookDescription> {
 	if (typeof webhookDescriptionFields !== 'function') {

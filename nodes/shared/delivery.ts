@@ -165,7 +165,7 @@ function unauthorized(reason: SignatureRejection): DeliveryOutcome {
 /**
  * Rejects a delivery whose signature header alone shows that it is not authentic: missing,
  * malformed, or with a timestamp outside the tolerance. Returns null when deciding needs the
- * secret. The trigger calls it before reading its credential, which n8n decrypts for every call;
+ * secret. The trigger calls it before reading its credential, which n8n decrypts for every call.
  * handleDelivery repeats the same checks, so the response is the same either way.
  */
 export function rejectWithoutSecret(
