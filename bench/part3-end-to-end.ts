@@ -8,8 +8,8 @@ import {
 	claimWebhookPath,
 } from '../scripts/lib/workflows';
 import { buildBenchBody, type BodyLabel } from './lib/bodies';
-import { waitForDrain } from './lib/drain';
-import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
+import { checkForgeryRejected, runAndDrain, type BenchEndpoint } from './lib/endpoint-runs';
+import { summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
 import { signatureHeader } from '../scripts/lib/signer';
 
@@ -76,12 +76,8 @@ const KARLA_WORKFLOW_ID = 'BenchKarlaTrig01';
 const WEBHOOK_WORKFLOW_ID = 'BenchPlainHook01';
 const DRAIN_TIMEOUT_MS = 120_000;
 
-interface Endpoint {
+interface Endpoint extends BenchEndpoint {
 	name: 'karlaTrigger' | 'webhookNode';
-	workflowId: string;
-	url: string;
-	/** Executions n8n should have finished once everything sent so far is processed. */
-	expectedExecutions: number;
 }
 
 function buildWebhookNodeWorkflow(path: string): object {
@@ -121,7 +117,6 @@ async function countFinishedExecutions(n8n: RunningN8n, workflowId: string): Pro
 	return Number(rows[0]?.finished ?? 0);
 }
 
-/** Waits until n8n has finished every execution sent to the endpoint; returns the time taken. */
 async function runEndpoint(
 	n8n: RunningN8n,
 	endpoint: Endpoint,
@@ -129,46 +124,17 @@ async function runEndpoint(
 	concurrency: number,
 	seconds: number,
 ): Promise<LoadResult & { latencies: number[]; drainMs: number }> {
-	// Signed per run: every run is far shorter than the trigger's 300 s tolerance.
-	const result = await runLoad({
-		url: endpoint.url,
+	return await runAndDrain({
+		endpoint,
 		body,
+		// Signed per run: every run is far shorter than the trigger's 300 s tolerance.
 		headers: signedHeaders(body),
 		concurrency,
-		durationMs: seconds * 1000,
-	});
-	if (result.errors > 0) {
-		throw new Error(
-			`${endpoint.name} returned an error for ${result.errors} requests: ` +
-				JSON.stringify(result.statusCounts),
-		);
-	}
-	endpoint.expectedExecutions += result.ok;
-	const drainMs = await waitForDrain({
-		countFinished: () => countFinishedExecutions(n8n, endpoint.workflowId),
-		expected: endpoint.expectedExecutions,
+		seconds,
+		countFinished: (workflowId) => countFinishedExecutions(n8n, workflowId),
 		runner: 'n8n',
-		name: endpoint.name,
-		timeoutMs: DRAIN_TIMEOUT_MS,
+		drainTimeoutMs: DRAIN_TIMEOUT_MS,
 	});
-	return { ...result, drainMs };
-}
-
-/** Sends one unsigned delivery to the trigger, which must reject it without an execution. */
-async function checkVerificationIsOn(endpoint: Endpoint, body: Buffer): Promise<void> {
-	const result = await runLoad({
-		url: endpoint.url,
-		body,
-		headers: { 'karla-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
-		concurrency: 1,
-		durationMs: 10_000,
-		maxRequests: 1,
-	});
-	if (result.statusCounts['401'] !== 1) {
-		throw new Error(
-			`the trigger responded ${JSON.stringify(result.statusCounts)} to a forged delivery, not one 401`,
-		);
-	}
 }
 
 function emptyRuns(): EndpointRuns {
@@ -284,7 +250,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
 				expectedExecutions: 0,
 			},
 		};
-		await checkVerificationIsOn(endpoints.karlaTrigger, buildBenchBody('1 KB').bytes);
+		await checkForgeryRejected(endpoints.karlaTrigger, buildBenchBody('1 KB').bytes, 'The trigger');
 
 		const sizes: EndToEndSizeResult[] = [];
 		for (const label of options.bodies) {

@@ -8,8 +8,8 @@ import {
 	claimWebhookPath,
 } from '../scripts/lib/workflows';
 import { buildBenchBody, type BodyLabel } from './lib/bodies';
-import { waitForDrain } from './lib/drain';
-import { runLoad, summarizeLatencies, type LoadResult } from './lib/load';
+import { checkForgeryRejected, runAndDrain, type BenchEndpoint } from './lib/endpoint-runs';
+import { summarizeLatencies, type LoadResult } from './lib/load';
 import { summarize, type Summary } from './lib/measure';
 import { describeN8nSettings, formatRate, formatRatio, formatTable } from './lib/table';
 import { signatureHeader } from '../scripts/lib/signer';
@@ -84,12 +84,8 @@ const DRAIN_TIMEOUT_MS = 180_000;
 
 type EndpointName = 'karlaTrigger' | 'webhookNode';
 
-interface Endpoint {
+interface Endpoint extends BenchEndpoint {
 	name: EndpointName;
-	workflowId: string;
-	url: string;
-	/** Executions the workers should have finished once everything sent so far is processed. */
-	expectedExecutions: number;
 }
 
 const NORMALIZE_NODE = {
@@ -146,30 +142,19 @@ async function runEndpoint(
 	options: QueueBenchOptions,
 	seconds: number,
 ): Promise<LoadResult & { latencies: number[]; drainMs: number; completedPerSecond: number }> {
-	// Signed per run: every run is far shorter than the trigger's 300 s tolerance.
-	const result = await runLoad({
-		url: endpoint.url,
+	const result = await runAndDrain({
+		endpoint,
 		body,
+		// Signed per run: every run is far shorter than the trigger's 300 s tolerance.
 		headers: signedHeaders(body),
 		concurrency: options.concurrency,
-		durationMs: seconds * 1000,
-	});
-	if (result.errors > 0) {
-		throw new Error(
-			`${endpoint.name} returned an error for ${result.errors} requests: ` +
-				JSON.stringify(result.statusCounts),
-		);
-	}
-	endpoint.expectedExecutions += result.ok;
-	const drainMs = await waitForDrain({
-		countFinished: () => countFinished(queue, endpoint.workflowId),
-		expected: endpoint.expectedExecutions,
+		seconds,
+		countFinished: (workflowId) => countFinished(queue, workflowId),
 		runner: 'The workers',
-		name: endpoint.name,
-		timeoutMs: DRAIN_TIMEOUT_MS,
+		drainTimeoutMs: DRAIN_TIMEOUT_MS,
 	});
-	const completedPerSecond = (result.ok / (result.elapsedMs + drainMs)) * 1000;
-	return { ...result, drainMs, completedPerSecond };
+	const completedPerSecond = (result.ok / (result.elapsedMs + result.drainMs)) * 1000;
+	return { ...result, completedPerSecond };
 }
 
 function emptyRuns(): QueueEndpointRuns {
@@ -180,23 +165,6 @@ function emptyRuns(): QueueEndpointRuns {
 		deliveries: 0,
 		drainMs: [],
 	};
-}
-
-async function checkVerificationIsOn(endpoint: Endpoint, body: Buffer): Promise<void> {
-	const result = await runLoad({
-		url: endpoint.url,
-		body,
-		headers: { 'karla-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
-		concurrency: 1,
-		durationMs: 10_000,
-		maxRequests: 1,
-	});
-	if (result.statusCounts['401'] !== 1) {
-		throw new Error(
-			`the webhook process responded ${JSON.stringify(result.statusCounts)} to a forged ` +
-				'delivery, not one 401',
-		);
-	}
 }
 
 /** Starts the queue-mode setup, measures both workflows in alternating runs and stops it. */
@@ -240,7 +208,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueBe
 			},
 		};
 		const body = buildBenchBody(options.body).bytes;
-		await checkVerificationIsOn(endpoints.karlaTrigger, body);
+		await checkForgeryRejected(endpoints.karlaTrigger, body, 'The webhook process');
 
 		options.log(`[queue] warming up both workflows for ${options.warmupSeconds} s each`);
 		for (const endpoint of Object.values(endpoints)) {
