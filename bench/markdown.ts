@@ -21,11 +21,12 @@ interface Results {
 	receiving?: { sizes: ReceiveSizeResult[]; options: { rounds: number } };
 	normalizing?: NormalizeResult & { options: { rounds: number } };
 	endToEnd?: {
-		options: { rounds: number; runSeconds: number };
+		/** `n8nEnv` appears only in files written before parts 3 and 4 ran under two settings. */
+		options: { rounds: number; runSeconds: number; n8nEnv?: Record<string, string> };
 		configurations: EndToEndResult[];
 	};
 	queueMode?: {
-		options: { rounds: number; runSeconds: number };
+		options: { rounds: number; runSeconds: number; n8nEnv?: Record<string, string> };
 		configurations: QueueBenchResult[];
 	};
 }
@@ -39,11 +40,13 @@ const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
 
 /**
  * Returns the configurations a part ran under. Files written before parts 3 and 4 ran under two
- * n8n settings hold one result in place of the list, measured with n8n's defaults unless the
- * command passed --n8n-env.
+ * n8n settings hold one result in place of the list, with any --n8n-env settings in its options.
  */
-function configurationsOf<T>(part: { configurations?: T[] }): T[] {
-	return part.configurations ?? [{ n8nEnv: {}, ...part } as T];
+function configurationsOf<T>(part: {
+	configurations?: T[];
+	options: { n8nEnv?: Record<string, string> };
+}): T[] {
+	return part.configurations ?? [{ n8nEnv: part.options.n8nEnv ?? {}, ...part } as T];
 }
 
 /** Wraps a paragraph at 100 characters, as the rest of BENCHMARKS.md is wrapped. */
