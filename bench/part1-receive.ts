@@ -1,7 +1,11 @@
 import { createHmac } from 'crypto';
 import Stripe from 'stripe';
 
-import { handleDelivery, type DeliverySettings } from '../nodes/shared/delivery';
+import {
+	checkDeliveryHeader,
+	handleDelivery,
+	type DeliverySettings,
+} from '../nodes/shared/delivery';
 import { DEFAULT_TOLERANCE_SECONDS } from '../nodes/shared/signature';
 import { buildBenchBodies, type BenchBody } from './lib/bodies';
 import {
@@ -63,16 +67,21 @@ function buildCases(body: BenchBody, timestampSeconds: number) {
 		const event: unknown = JSON.parse(bytes.toString('utf8'));
 		return mac.length > 0 ? event : null;
 	};
-	const karla = () =>
-		handleDelivery(
+	// Both steps of the trigger: the header check before the credential read, then the rest.
+	const karla = () => {
+		const receivedAtMs = Date.now();
+		const headerCheck = checkDeliveryHeader(header, receivedAtMs, SETTINGS);
+		if ('rejection' in headerCheck) return headerCheck.rejection;
+		return handleDelivery(
 			{
-				signatureHeader: header,
+				signatureHeader: headerCheck.header,
 				rawBody: bytes,
 				secrets: { current: SECRET },
-				receivedAtMs: Date.now(),
+				receivedAtMs,
 			},
 			SETTINGS,
 		);
+	};
 	// stripe-node checks the timestamp only against the past; 300 s is also its default. Without
 	// `receivedAt` it reads Date.now(), as the package's trigger does.
 	const stripe = () =>

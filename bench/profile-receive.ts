@@ -1,6 +1,10 @@
 import { createHmac } from 'crypto';
 
-import { handleDelivery, type DeliverySettings } from '../nodes/shared/delivery';
+import {
+	checkDeliveryHeader,
+	handleDelivery,
+	type DeliverySettings,
+} from '../nodes/shared/delivery';
 import { buildBenchBody, BODY_SIZES_BYTES, type BodyLabel } from './lib/bodies';
 
 /**
@@ -43,12 +47,15 @@ function receiveAsFloor(): boolean {
 }
 
 function receiveAsPackage(): boolean {
+	const receivedAtMs = Date.now();
+	const headerCheck = checkDeliveryHeader(signatureHeader, receivedAtMs, settings);
+	if ('rejection' in headerCheck) return false;
 	const outcome = handleDelivery(
 		{
-			signatureHeader,
+			signatureHeader: headerCheck.header,
 			rawBody: body.bytes,
 			secrets: { current: secret },
-			receivedAtMs: Date.now(),
+			receivedAtMs,
 		},
 		settings,
 	);

@@ -18,8 +18,8 @@ import {
 } from 'n8n-workflow';
 
 import {
+	checkDeliveryHeader,
 	handleDelivery,
-	rejectWithoutSecret,
 	type DeliverySettings,
 	type InvalidClaimHandling,
 	type NonClaimEventHandling,
@@ -386,17 +386,19 @@ export class KarlaClaimTrigger implements INodeType {
 
 		const receivedAtMs = Date.now();
 		const settings = readSettings(this);
+		const headerCheck = checkDeliveryHeader(signatureHeader, receivedAtMs, settings);
 		const outcome =
-			rejectWithoutSecret(signatureHeader, receivedAtMs, settings) ??
-			handleDelivery(
-				{
-					signatureHeader,
-					rawBody: rawBody ?? Buffer.alloc(0),
-					secrets: await readSecrets(this),
-					receivedAtMs,
-				},
-				settings,
-			);
+			'rejection' in headerCheck
+				? headerCheck.rejection
+				: handleDelivery(
+						{
+							signatureHeader: headerCheck.header,
+							rawBody: rawBody ?? Buffer.alloc(0),
+							secrets: await readSecrets(this),
+							receivedAtMs,
+						},
+						settings,
+					);
 
 		if (outcome.action === 'emit') {
 			// n8n 1.x sends webhookResponse as the body of the 200; 2.x uses responseData above.

@@ -7,7 +7,12 @@ import {
 	type ClaimEventRef,
 	type ValidationIssue,
 } from './schemas';
-import { checkSignatureHeader, verifySignature, type SignatureRejection } from './signature';
+import {
+	checkSignatureHeader,
+	verifySignature,
+	type ParsedSignatureHeader,
+	type SignatureRejection,
+} from './signature';
 
 /** Key of the delivery metadata that the trigger adds to each emitted event. */
 export const DELIVERY_METADATA_KEY = 'karla_delivery';
@@ -23,7 +28,8 @@ export interface DeliverySettings {
 }
 
 export interface DeliveryRequest {
-	signatureHeader: string | undefined;
+	/** The `Karla-Signature` header as received, or as parsed by {@link checkDeliveryHeader}. */
+	signatureHeader: string | ParsedSignatureHeader | undefined;
 	rawBody: Buffer;
 	secrets: { current: string; previous?: string };
 	/** Time of receipt in milliseconds since the epoch. */
@@ -162,22 +168,26 @@ function unauthorized(reason: SignatureRejection): DeliveryOutcome {
 	return { action: 'reject', status: 401, reason, body: { error: 'Unauthorized', reason } };
 }
 
+/** Result of {@link checkDeliveryHeader}: the 401 to send, or the parsed header to verify. */
+export type DeliveryHeaderCheck =
+	{ rejection: DeliveryOutcome } | { header: ParsedSignatureHeader };
+
 /**
  * Rejects a delivery whose signature header alone shows that it is not authentic: missing,
- * malformed, or with a timestamp outside the tolerance. Returns null when deciding needs the
- * secret. The trigger calls it before reading its credential, which n8n decrypts for every call.
- * handleDelivery repeats the same checks, so the response is the same either way.
+ * malformed, or with a timestamp outside the tolerance. The trigger calls it before reading its
+ * credential, which n8n decrypts for every call, and passes the parsed header on to
+ * handleDelivery. The response is the same as when handleDelivery gets the raw header.
  */
-export function rejectWithoutSecret(
+export function checkDeliveryHeader(
 	signatureHeader: string | undefined,
 	receivedAtMs: number,
 	settings: DeliverySettings,
-): DeliveryOutcome | null {
+): DeliveryHeaderCheck {
 	const check = checkSignatureHeader(signatureHeader, {
 		nowSeconds: Math.floor(receivedAtMs / 1000),
 		toleranceSeconds: settings.toleranceSeconds,
 	});
-	return check.valid ? null : unauthorized(check.reason);
+	return check.valid ? { header: check.header } : { rejection: unauthorized(check.reason) };
 }
 
 /**

@@ -97,19 +97,27 @@ export type SignatureHeaderCheck =
 
 /**
  * Runs the checks that need no secret: the header is present, well formed, and its timestamp
- * within the tolerance. The trigger runs them before it reads its credential, so that a request failing
- * them costs no credential read. Never throws.
+ * within the tolerance. The trigger runs them before it reads its credential, so that a request
+ * failing them costs no credential read. A header parsed by an earlier call is not parsed again,
+ * but its timestamp is checked again. Never throws.
  */
 export function checkSignatureHeader(
-	header: string | undefined,
+	header: string | ParsedSignatureHeader | undefined,
 	options: VerifyOptions,
 ): SignatureHeaderCheck {
+	if (typeof header === 'object') return checkTimestamp(header, options);
 	if (header === undefined || header.trim() === '')
 		return { valid: false, reason: 'missing_header' };
 
 	const parsed = parseSignatureHeader(header);
 	if (parsed === null) return { valid: false, reason: 'malformed_header' };
+	return checkTimestamp(parsed, options);
+}
 
+function checkTimestamp(
+	parsed: ParsedSignatureHeader,
+	options: VerifyOptions,
+): SignatureHeaderCheck {
 	const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
 	// Written as `!(skew <= tolerance)` so that a tolerance that is not a number, such as NaN or a
 	// word from an expression in the node's options, rejects every timestamp instead of none.
@@ -125,7 +133,7 @@ export function checkSignatureHeader(
  * HMAC covers the exact raw bytes received. Returns the reason on rejection; never throws.
  */
 export function verifySignature(
-	header: string | undefined,
+	header: string | ParsedSignatureHeader | undefined,
 	rawBody: Buffer,
 	secrets: { current: string; previous?: string },
 	options: VerifyOptions,

@@ -1,7 +1,7 @@
 import {
 	buildDedupeKey,
+	checkDeliveryHeader,
 	handleDelivery,
-	rejectWithoutSecret,
 	resolveEventRef,
 	type DeliveryOutcome,
 	type DeliverySettings,
@@ -266,8 +266,23 @@ describe('handleDelivery', () => {
 	});
 });
 
-describe('rejectWithoutSecret', () => {
+describe('checkDeliveryHeader', () => {
 	const body = JSON.stringify(claim());
+
+	/** Passes the header the check returns to handleDelivery, as the trigger does. */
+	function deliverChecked(header: string, secret = SECRET) {
+		const check = checkDeliveryHeader(header, NOW_MS, SETTINGS);
+		if (!('header' in check)) throw new Error('Expected the header to pass the check');
+		return handleDelivery(
+			{
+				signatureHeader: check.header,
+				rawBody: Buffer.from(body, 'utf8'),
+				secrets: { current: secret },
+				receivedAtMs: NOW_MS,
+			},
+			SETTINGS,
+		);
+	}
 
 	it.each([
 		['no header', undefined],
@@ -276,21 +291,29 @@ describe('rejectWithoutSecret', () => {
 		['a stale timestamp', karlaSignature(SECRET, body, T - 301)],
 		['a future timestamp', karlaSignature(SECRET, body, T + 301)],
 	])('answers %s as handleDelivery does', (_name, header) => {
-		const early = rejectWithoutSecret(header, NOW_MS, SETTINGS);
-		expect(early).not.toBeNull();
-		expect(early).toEqual(deliver(body, {}, header ?? null));
+		const check = checkDeliveryHeader(header, NOW_MS, SETTINGS);
+		expect(check).toEqual({ rejection: deliver(body, {}, header ?? null) });
 	});
 
-	it('leaves current headers to handleDelivery', () => {
-		expect(
-			rejectWithoutSecret(karlaSignature('another-secret-0123', body, T), NOW_MS, SETTINGS),
-		).toBeNull();
-		expect(rejectWithoutSecret(karlaSignature(SECRET, body, T), NOW_MS, SETTINGS)).toBeNull();
+	it('passes current headers on parsed', () => {
+		const header = karlaSignature('another-secret-0123', body, T);
+		expect(checkDeliveryHeader(header, NOW_MS, SETTINGS)).toEqual({
+			header: { timestamp: T, signatures: [header.split('v1=')[1]] },
+		});
+	});
+
+	it('gives handleDelivery the same outcome', () => {
+		const valid = karlaSignature(SECRET, body, T);
+		const forged = karlaSignature('another-secret-0123', body, T);
+		expect(deliverChecked(valid)).toEqual(deliver(body, {}, valid));
+		expect(deliverChecked(forged)).toEqual(deliver(body, {}, forged));
+		expect(deliverChecked(forged).action).toBe('reject');
 	});
 
 	it('uses the tolerance setting', () => {
 		const header = karlaSignature(SECRET, body, T - 400);
-		expect(rejectWithoutSecret(header, NOW_MS, { ...SETTINGS, toleranceSeconds: 600 })).toBeNull();
+		const check = checkDeliveryHeader(header, NOW_MS, { ...SETTINGS, toleranceSeconds: 600 });
+		expect(check).toHaveProperty('header');
 	});
 });
 

@@ -235,6 +235,23 @@ describe('checkSignatureHeader', () => {
 		});
 	});
 
+	it('checks a parsed header again', () => {
+		const parsed = parseSignatureHeader(header);
+		if (parsed === null) throw new Error('Expected the header to parse');
+		expect(checkSignatureHeader(parsed, at(T))).toEqual({ valid: true, header: parsed });
+		expect(checkSignatureHeader(parsed, at(T + 301))).toMatchObject({
+			valid: false,
+			reason: 'timestamp_outside_tolerance',
+		});
+		expect(verifySignature(parsed, BODY, { current: SECRET }, at(T))).toMatchObject({
+			valid: true,
+		});
+		expect(verifySignature(parsed, BODY, { current: 'another-secret-0123' }, at(T))).toMatchObject({
+			valid: false,
+			reason: 'no_matching_signature',
+		});
+	});
+
 	it('accepts a tolerance given as digits', () => {
 		const options = { nowSeconds: T + 200, toleranceSeconds: '300' as unknown as number };
 		expect(checkSignatureHeader(header, options)).toMatchObject({ valid: true });
